@@ -1,0 +1,103 @@
+"""One image swap, start to finish: read, identify sources, swap, write atomically."""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import image_io
+from .engine import FaceSwapEngine
+from .errors import NoFaceError
+from .selection import Mapping, SelectionMode
+
+log = logging.getLogger(__name__)
+
+PathLike = str | os.PathLike
+
+
+@dataclass
+class ImageJob:
+    """What to swap. ``mappings`` pairs source photos with a reference photo of the target person."""
+
+    target: Path
+    output: Path
+    sources: list[Path] = field(default_factory=list)
+    mappings: list[tuple[list[Path], Path]] = field(default_factory=list)
+    reference: Path | None = None
+    quality: int = 95
+
+    def input_paths(self) -> list[Path]:
+        paths = [self.target, *self.sources]
+        for photos, reference in self.mappings:
+            paths.extend(photos)
+            paths.append(reference)
+        if self.reference is not None:
+            paths.append(self.reference)
+        return paths
+
+
+@dataclass
+class ImageJobResult:
+    output: Path
+    faces_found: int
+    faces_swapped: int
+    seconds: float
+
+
+def group_mappings(pairs: Sequence[tuple[PathLike, PathLike]]) -> list[tuple[list[Path], Path]]:
+    """``[(source, reference), ...]`` -> one entry per reference, its source photos averaged."""
+    grouped: dict[Path, list[Path]] = {}
+    for source, reference in pairs:
+        grouped.setdefault(Path(reference), []).append(Path(source))
+    return [(photos, reference) for reference, photos in grouped.items()]
+
+
+def run_image_job(engine: FaceSwapEngine, job: ImageJob) -> ImageJobResult:
+    """Run ``job`` on ``engine``; raises FaceDeckError subclasses with one-line messages."""
+    started = time.perf_counter()
+    image_io.check_output_path(job.output, job.input_paths())
+    # List every missing model at once, before any work is done.
+    engine.models.require(engine.settings.required_roles())
+    target = image_io.read_image(job.target)
+
+    def photo(path: Path) -> tuple[str, object]:
+        return (path.name, image_io.read_image(path).bgr)
+
+    if job.mappings:
+        mappings = [
+            Mapping(
+                source=engine.identity_from_photos([photo(p) for p in photos], name=photos[0].name),
+                reference=engine.largest_face(photo(reference)[1], reference.name).embedding,
+            )
+            for photos, reference in job.mappings
+        ]
+        engine.set_sources([], mappings=mappings)
+    else:
+        if not job.sources:
+            raise ValueError("an image job needs source photos or mappings")
+        identity = engine.identity_from_photos([photo(p) for p in job.sources])
+        reference = None
+        if engine.settings.selection is SelectionMode.REFERENCE:
+            if job.reference is None:
+                raise ValueError("reference selection needs a reference photo")
+            reference = engine.largest_face(photo(job.reference)[1], job.reference.name).embedding
+        engine.set_sources([identity], reference=reference)
+
+    frame = target.bgr.copy()
+    result = engine.process(frame)
+    if result.faces_found == 0:
+        raise NoFaceError(f"no face found in {job.target.name}")
+    if result.faces_swapped == 0:
+        raise NoFaceError(
+            f"none of the {result.faces_found} face(s) in {job.target.name} matches the reference "
+            f"(distance threshold {engine.settings.distance_threshold})"
+        )
+    pixels = image_io.merge_result(target, result.frame)
+    written = image_io.write_image(job.output, pixels, quality=job.quality, inputs=job.input_paths())
+    seconds = time.perf_counter() - started
+    log.info("wrote %s: %d of %d face(s) swapped in %.2f s", written, result.faces_swapped, result.faces_found, seconds)
+    return ImageJobResult(written, result.faces_found, result.faces_swapped, seconds)

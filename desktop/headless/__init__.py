@@ -1,0 +1,1 @@
+"""Headless commands: the same core engine with no Qt import anywhere on the path."""

@@ -1,0 +1,34 @@
+"""Options and set-up shared by the headless commands."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from ...core import model_files
+
+
+def add_model_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--models-dir",
+        metavar="DIR",
+        help=f"folder with the model files (default: ${model_files.MODELS_DIR_ENV} or {model_files.default_models_dir()})",
+    )
+    parser.add_argument(
+        "--provider",
+        default="auto",
+        help="onnxruntime execution provider: auto, cuda, tensorrt, coreml, directml, openvino, rocm, cpu "
+        "(default: auto, the best one available)",
+    )
+
+
+def emit_json(event: str, **fields: Any) -> None:
+    """One machine-readable result line on stdout."""
+    print(json.dumps({"event": event, **fields}, default=str), flush=True)
+
+
+def say(message: str) -> None:
+    """A line for people, on stdout."""
+    print(message, file=sys.stdout, flush=True)

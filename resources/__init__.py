@@ -1,0 +1,1 @@
+"""Icons, style sheets and other files FaceDeck may ship (never model weights)."""
