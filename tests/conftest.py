@@ -1,0 +1,8 @@
+"""Shared pytest setup: make tests/ importable so helpers load as ``from model_factory import ...``."""
+
+import sys
+from pathlib import Path
+
+_TESTS_DIR = str(Path(__file__).resolve().parent)
+if _TESTS_DIR not in sys.path:
+    sys.path.insert(0, _TESTS_DIR)
