@@ -10,6 +10,7 @@ import cv2
 import numpy as np
 import onnxruntime
 
+from .errors import ModelLoadError
 from .face import Face
 from .onnx_model import check_inputs, fixed_dim
 
@@ -79,10 +80,9 @@ class FaceDetector:
         check_inputs(session, path, [(INPUT_NAME, 4)])
         outputs = session.get_outputs()
         if len(outputs) not in OUTPUT_LAYOUTS:
-            from .errors import ModelLoadError
-
             raise ModelLoadError(
-                f"{path.name} is not an SCRFD detector: it has {len(outputs)} outputs, expected 6, 9, 10 or 15"
+                f"{path.name} is not an SCRFD detector: it has {len(outputs)} outputs, "
+                "expected 6, 9, 10 or 15"
             )
         self.session = session
         self.path = path

@@ -79,7 +79,7 @@ class ModelLibrary:
         directory: Path,
         provider: ProviderSelection | str = "auto",
         *,
-        detector_size: int = 640,
+        detector_size: int | tuple[int, int] = 640,
         detector_threshold: float = 0.5,
         swapper_file: str | None = None,
         session_factory: Callable = create_session,
@@ -124,7 +124,9 @@ class ModelLibrary:
 
     @property
     def detector(self) -> FaceDetector:
-        size = (self.detector_size, self.detector_size)
+        size = self.detector_size
+        if isinstance(size, int):
+            size = (size, size)
         return self._load(
             Role.DETECTOR,
             lambda path: FaceDetector(
@@ -170,7 +172,9 @@ class FaceSwapEngine:
         self.models.recognizer.embed(frame_bgr, [face])
         return face
 
-    def identity_from_photos(self, photos: Sequence[tuple[str, np.ndarray]], name: str | None = None) -> SourceIdentity:
+    def identity_from_photos(
+        self, photos: Sequence[tuple[str, np.ndarray]], name: str | None = None
+    ) -> SourceIdentity:
         """One identity averaged over several photos of the same person."""
         embeddings = [self.largest_face(frame, photo_name).embedding for photo_name, frame in photos]
         return SourceIdentity.from_embeddings(name or photos[0][0], embeddings)

@@ -99,5 +99,11 @@ def run_image_job(engine: FaceSwapEngine, job: ImageJob) -> ImageJobResult:
     pixels = image_io.merge_result(target, result.frame)
     written = image_io.write_image(job.output, pixels, quality=job.quality, inputs=job.input_paths())
     seconds = time.perf_counter() - started
-    log.info("wrote %s: %d of %d face(s) swapped in %.2f s", written, result.faces_swapped, result.faces_found, seconds)
+    log.info(
+        "wrote %s: %d of %d face(s) swapped in %.2f s",
+        written,
+        result.faces_swapped,
+        result.faces_found,
+        seconds,
+    )
     return ImageJobResult(written, result.faces_found, result.faces_swapped, seconds)

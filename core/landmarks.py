@@ -27,7 +27,9 @@ class LandmarkDetector:
         check_inputs(session, path, [(INPUT_NAME, 4)])
         output = session.get_outputs()[0]
         if isinstance(output.shape[-1], int) and output.shape[-1] != POINT_COUNT * 2:
-            raise ModelLoadError(f"{path.name} is not a 106-point landmark model: output shape {output.shape}")
+            raise ModelLoadError(
+                f"{path.name} is not a 106-point landmark model: output shape {output.shape}"
+            )
         self.session = session
         self.path = path
         self.output_name = output.name

@@ -9,7 +9,9 @@ from .align import transform_points
 from .landmarks import MOUTH_POINTS
 
 
-def mouth_mask(landmarks: np.ndarray, matrix: np.ndarray, size: int, grow: float = 0.1, blur: float = 0.05) -> np.ndarray:
+def mouth_mask(
+    landmarks: np.ndarray, matrix: np.ndarray, size: int, grow: float = 0.1, blur: float = 0.05
+) -> np.ndarray:
     """Float32 ``size`` x ``size`` mask that is 1 over the target's mouth in crop space.
 
     The convex hull of the 106-point mouth landmarks, mapped through ``matrix`` (frame ->

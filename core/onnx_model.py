@@ -10,7 +10,9 @@ import onnxruntime
 from .errors import ModelLoadError
 
 
-def check_inputs(session: onnxruntime.InferenceSession, path: Path, expected: Sequence[tuple[str, int]]) -> None:
+def check_inputs(
+    session: onnxruntime.InferenceSession, path: Path, expected: Sequence[tuple[str, int]]
+) -> None:
     """Check the session's inputs by name and rank; raise ModelLoadError naming the file."""
     found = {node.name: node for node in session.get_inputs()}
     for name, rank in expected:

@@ -36,7 +36,9 @@ def feathered_mask(size: int, padding: float = 0.1, blur: float = 0.15) -> np.nd
     return mask
 
 
-def paste_roi(frame: np.ndarray, crop: np.ndarray, matrix: np.ndarray, mask: np.ndarray) -> tuple[int, int, int, int]:
+def paste_roi(
+    frame: np.ndarray, crop: np.ndarray, matrix: np.ndarray, mask: np.ndarray
+) -> tuple[int, int, int, int]:
     """Blend ``crop`` (aligned by ``matrix``, frame -> crop) back into ``frame`` in place.
 
     ``mask`` is a float32 crop-sized weight map (1 = take the crop). Pixels the mask does
@@ -56,7 +58,9 @@ def paste_roi(frame: np.ndarray, crop: np.ndarray, matrix: np.ndarray, mask: np.
     roi_inverse = inverse.copy()
     roi_inverse[:, 2] -= (x0, y0)
     size = (x1 - x0, y1 - y0)
-    warped_crop = cv2.warpAffine(crop, roi_inverse, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    warped_crop = cv2.warpAffine(
+        crop, roi_inverse, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+    )
     warped_mask = cv2.warpAffine(mask, roi_inverse, size, flags=cv2.INTER_LINEAR, borderValue=0.0)
     roi = frame[y0:y1, x0:x1]
     weight = warped_mask[..., None] if roi.ndim == 3 else warped_mask

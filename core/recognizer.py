@@ -56,7 +56,10 @@ class FaceRecognizer:
             raw = self.session.run([self.output_name], {INPUT_NAME: blob})[0]
         else:
             raw = np.concatenate(
-                [self.session.run([self.output_name], {INPUT_NAME: blob[i : i + 1]})[0] for i in range(len(blob))]
+                [
+                    self.session.run([self.output_name], {INPUT_NAME: blob[i : i + 1]})[0]
+                    for i in range(len(blob))
+                ]
             )
         return l2_normalize(raw.reshape(len(crops_bgr), -1))
 
@@ -64,6 +67,6 @@ class FaceRecognizer:
         """Fill ``face.embedding`` for each face and return the stacked embeddings."""
         crops = [self.crop(frame_bgr, face.kps) for face in faces]
         embeddings = self.embed_crops(crops)
-        for face, embedding in zip(faces, embeddings):
+        for face, embedding in zip(faces, embeddings, strict=True):
             face.embedding = embedding
         return embeddings

@@ -30,7 +30,9 @@ class FaceRestorer:
 
     def restore_crop(self, crop_bgr: np.ndarray) -> np.ndarray:
         # RGB scaled to [-1, 1]
-        blob = cv2.dnn.blobFromImage(crop_bgr, 1.0 / 127.5, (CROP_SIZE, CROP_SIZE), (127.5, 127.5, 127.5), swapRB=True)
+        blob = cv2.dnn.blobFromImage(
+            crop_bgr, 1.0 / 127.5, (CROP_SIZE, CROP_SIZE), (127.5, 127.5, 127.5), swapRB=True
+        )
         output = self.session.run([self.output_name], {INPUT_NAME: blob})[0][0]
         rgb = np.clip((output.transpose(1, 2, 0) + 1.0) * 127.5 + 0.5, 0, 255).astype(np.uint8)
         return cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)

@@ -60,6 +60,8 @@ class FaceSwapper:
     def swap_crop(self, crop_bgr: np.ndarray, latent: np.ndarray) -> np.ndarray:
         """Swap one aligned 128x128 BGR uint8 crop; returns a BGR uint8 crop."""
         blob = cv2.dnn.blobFromImage(crop_bgr, 1.0 / 255.0, (CROP_SIZE, CROP_SIZE), (0, 0, 0), swapRB=True)
-        output = self.session.run([self.output_name], {"target": blob, "source": latent.astype(np.float32)})[0]
+        output = self.session.run([self.output_name], {"target": blob, "source": latent.astype(np.float32)})[
+            0
+        ]
         rgb = np.clip(output[0].transpose(1, 2, 0) * 255.0 + 0.5, 0, 255).astype(np.uint8)
         return cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)

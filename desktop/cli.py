@@ -68,7 +68,9 @@ def run_headless(argv: Sequence[str]) -> int:
         if args.debug:
             raise
         report_error(
-            f"internal error: {type(error).__name__}: {error} (run with --debug for details)", EXIT_INTERNAL, as_json
+            f"internal error: {type(error).__name__}: {error} (run with --debug for details)",
+            EXIT_INTERNAL,
+            as_json,
         )
         return EXIT_INTERNAL
 

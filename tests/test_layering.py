@@ -31,7 +31,9 @@ BLOCK_QT = textwrap.dedent(
 
 def run_without_qt(code: str, cwd: Path) -> subprocess.CompletedProcess:
     script = BLOCK_QT + textwrap.dedent(code)
-    return subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=cwd, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, cwd=cwd, timeout=120
+    )
 
 
 def test_import_linter_contracts_hold():

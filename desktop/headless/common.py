@@ -14,7 +14,8 @@ def add_model_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--models-dir",
         metavar="DIR",
-        help=f"folder with the model files (default: ${model_files.MODELS_DIR_ENV} or {model_files.default_models_dir()})",
+        help=f"folder with the model files (default: ${model_files.MODELS_DIR_ENV}, "
+        f"else {model_files.default_models_dir()})",
     )
     parser.add_argument(
         "--provider",

@@ -13,7 +13,9 @@ from .common import emit_json, say
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
-    parser = commands.add_parser("doctor", help="print the environment: Python, onnxruntime, providers, models")
+    parser = commands.add_parser(
+        "doctor", help="print the environment: Python, onnxruntime, providers, models"
+    )
     parser.add_argument("--models-dir", metavar="DIR", help="folder with the model files")
     parser.add_argument("--json", action="store_true", help="print one machine-readable line")
     parser.set_defaults(handler=run)

@@ -6,8 +6,8 @@ import argparse
 from pathlib import Path
 
 from ...core import model_files
-from ...core.errors import UsageError
 from ...core.engine import FaceSwapEngine, ModelLibrary, SwapSettings
+from ...core.errors import UsageError
 from ...core.image_job import ImageJob, group_mappings, run_image_job
 from ...core.runtime import check_onnxruntime, select_provider
 from ...core.selection import DEFAULT_DISTANCE, SelectionMode
@@ -34,30 +34,75 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         help="swap faces in an image",
         description="Put the source face onto faces in the target image and write the result.",
     )
-    parser.add_argument("-s", "--source", nargs="+", default=[], metavar="SRC",
-                        help="photo(s) of the source person; several photos of one person are averaged")
+    parser.add_argument(
+        "-s",
+        "--source",
+        nargs="+",
+        default=[],
+        metavar="SRC",
+        help="photo(s) of the source person; several photos of one person are averaged",
+    )
     parser.add_argument("-t", "--target", required=True, metavar="TARGET", help="image to put the face into")
-    parser.add_argument("-o", "--output", required=True, metavar="OUT",
-                        help="output image; its extension picks the format (.jpg .png .webp .tif)")
-    parser.add_argument("--select", choices=[mode.value for mode in SelectionMode], default=SelectionMode.ONE.value,
-                        help="one: the largest face (default); many: every face; "
-                        "reference: faces that look like --reference")
-    parser.add_argument("--reference", metavar="PHOTO", help="photo of the person to replace (with --select reference)")
-    parser.add_argument("--map", nargs=2, action="append", default=[], metavar=("SRC", "REFERENCE"),
-                        help="put SRC onto the person shown in REFERENCE; repeat for several people "
-                        "(several SRC photos with the same REFERENCE are averaged)")
-    parser.add_argument("--distance", type=float, default=DEFAULT_DISTANCE,
-                        help=f"largest identity distance that counts as the same person (default {DEFAULT_DISTANCE})")
+    parser.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        metavar="OUT",
+        help="output image; its extension picks the format (.jpg .png .webp .tif)",
+    )
+    parser.add_argument(
+        "--select",
+        choices=[mode.value for mode in SelectionMode],
+        default=SelectionMode.ONE.value,
+        help="one: the largest face (default); many: every face; reference: faces that look like --reference",
+    )
+    parser.add_argument(
+        "--reference", metavar="PHOTO", help="photo of the person to replace (with --select reference)"
+    )
+    parser.add_argument(
+        "--map",
+        nargs=2,
+        action="append",
+        default=[],
+        metavar=("SRC", "REFERENCE"),
+        help="put SRC onto the person shown in REFERENCE; repeat for several people "
+        "(several SRC photos with the same REFERENCE are averaged)",
+    )
+    parser.add_argument(
+        "--distance",
+        type=float,
+        default=DEFAULT_DISTANCE,
+        help=f"largest identity distance that counts as the same person (default {DEFAULT_DISTANCE})",
+    )
     parser.add_argument("--enhance", action="store_true", help="restore the swapped face with GFPGAN")
-    parser.add_argument("--enhance-strength", type=percent, default=80, metavar="0-100",
-                        help="how much of the restored face to blend in (default 80)")
+    parser.add_argument(
+        "--enhance-strength",
+        type=percent,
+        default=80,
+        metavar="0-100",
+        help="how much of the restored face to blend in (default 80)",
+    )
     parser.add_argument("--mouth-mask", action="store_true", help="keep the target's own mouth")
-    parser.add_argument("--mask-blur", type=fraction, default=0.15, metavar="F",
-                        help="feather width as a fraction of the face crop (default 0.15)")
-    parser.add_argument("--mask-padding", type=fraction, default=0.1, metavar="F",
-                        help="border left unswapped, as a fraction of the face crop (default 0.1)")
-    parser.add_argument("--detector-size", type=int, default=640, help="detector input size in pixels (default 640)")
-    parser.add_argument("--quality", type=percent, default=95, metavar="0-100", help="output quality (default 95)")
+    parser.add_argument(
+        "--mask-blur",
+        type=fraction,
+        default=0.15,
+        metavar="F",
+        help="feather width as a fraction of the face crop (default 0.15)",
+    )
+    parser.add_argument(
+        "--mask-padding",
+        type=fraction,
+        default=0.1,
+        metavar="F",
+        help="border left unswapped, as a fraction of the face crop (default 0.1)",
+    )
+    parser.add_argument(
+        "--detector-size", type=int, default=640, help="detector input size in pixels (default 640)"
+    )
+    parser.add_argument(
+        "--quality", type=percent, default=95, metavar="0-100", help="output quality (default 95)"
+    )
     parser.add_argument("--json", action="store_true", help="print a machine-readable result line")
     add_model_options(parser)
     parser.set_defaults(handler=run)
@@ -107,6 +152,8 @@ def run(args: argparse.Namespace) -> int:
             provider=provider.name,
         )
     else:
-        say(f"wrote {result.output} ({result.faces_swapped} of {result.faces_found} face(s) swapped, "
-            f"{result.seconds:.2f} s on {provider.name})")
+        say(
+            f"wrote {result.output} ({result.faces_swapped} of {result.faces_found} face(s) swapped, "
+            f"{result.seconds:.2f} s on {provider.name})"
+        )
     return 0
