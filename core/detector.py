@@ -95,6 +95,8 @@ class FaceDetector:
         self.score_threshold = score_threshold
         self.nms_threshold = nms_threshold
         self._canvas = np.zeros((self.input_size[1], self.input_size[0], 3), dtype=np.uint8)
+        self._blob: np.ndarray | None = None
+        self._filled_rows = 0
         self._anchor_cache: dict[tuple[int, int, int], np.ndarray] = {}
 
     def _anchor_centers(self, height: int, width: int, stride: int) -> np.ndarray:
@@ -109,17 +111,30 @@ class FaceDetector:
         return centers
 
     def preprocess(self, frame_bgr: np.ndarray) -> tuple[np.ndarray, Letterbox]:
-        """Letterbox into the top-left of a zero canvas and normalise: RGB, (x - 127.5) / 128."""
+        """Letterbox into the top-left of a zero canvas and normalise: RGB, (x - 127.5) / 128.
+
+        Only the rows the frame occupies are converted; the rest of the blob keeps the
+        padding value from the first call (a zero pixel normalised).
+        """
         frame_h, frame_w = frame_bgr.shape[:2]
         box = letterbox_geometry(frame_h, frame_w, self.input_size)
+        canvas_w, canvas_h = self.input_size
+        if self._blob is None:
+            self._blob = np.full((1, 3, canvas_h, canvas_w), -127.5 / 128.0, dtype=np.float32)
         canvas = self._canvas
-        canvas.fill(0)
-        interpolation = cv2.INTER_AREA if box.scale_x < 1.0 else cv2.INTER_LINEAR
-        canvas[: box.height, : box.width] = cv2.resize(
-            frame_bgr, (box.width, box.height), interpolation=interpolation
-        )
-        blob = cv2.dnn.blobFromImage(canvas, 1.0 / 128.0, self.input_size, (127.5, 127.5, 127.5), swapRB=True)
-        return blob, box
+        rows = canvas[: box.height]
+        rows[:, box.width :] = 0
+        # INTER_LINEAR as insightface does: the detector was trained on such inputs.
+        rows[:, : box.width] = cv2.resize(frame_bgr, (box.width, box.height), interpolation=cv2.INTER_LINEAR)
+        # One strided pass HWC/BGR -> CHW/RGB with the scale, one in-place shift: measured
+        # several times faster than cv2.dnn.blobFromImage on the whole canvas.
+        target = self._blob[0, :, : box.height]
+        np.multiply(rows.transpose(2, 0, 1)[::-1], np.float32(1.0 / 128.0), out=target, dtype=np.float32)
+        target -= np.float32(127.5 / 128.0)
+        if box.height < self._filled_rows:
+            self._blob[0, :, box.height : self._filled_rows] = -127.5 / 128.0
+        self._filled_rows = box.height
+        return self._blob, box
 
     def detect(self, frame_bgr: np.ndarray, max_faces: int = 0) -> list[Face]:
         """Faces in ``frame_bgr``, highest score first (at most ``max_faces`` when it is > 0)."""

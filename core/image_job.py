@@ -97,7 +97,9 @@ def run_image_job(engine: FaceSwapEngine, job: ImageJob) -> ImageJobResult:
             f"(distance threshold {engine.settings.distance_threshold})"
         )
     pixels = image_io.merge_result(target, result.frame)
-    written = image_io.write_image(job.output, pixels, quality=job.quality, inputs=job.input_paths())
+    written = image_io.write_image(
+        job.output, pixels, quality=job.quality, inputs=job.input_paths(), icc_profile=target.icc_profile
+    )
     seconds = time.perf_counter() - started
     log.info(
         "wrote %s: %d of %d face(s) swapped in %.2f s",

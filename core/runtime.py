@@ -442,6 +442,9 @@ def create_session(
     options.log_severity_level = 3
     if intra_op_threads is not None:
         options.intra_op_num_threads = intra_op_threads
+    # onnxruntime's worker threads otherwise spin after each run, taking the CPU away from
+    # the engine's own OpenCV work and from the video pipeline's decode/encode threads.
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
 
     try:
         session = ort.InferenceSession(path, sess_options=options, providers=providers)

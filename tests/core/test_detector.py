@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 
@@ -116,3 +117,21 @@ def test_nms_keeps_best_of_overlapping_boxes():
     boxes = np.array([[0, 0, 100, 100], [5, 5, 105, 105], [200, 200, 300, 300]], np.float32)
     scores = np.array([0.8, 0.9, 0.7], np.float32)
     assert nms(boxes, scores, 0.4) == [1, 2]
+
+
+@pytest.mark.parametrize("frame_size", [(1920, 1080), (720, 1280), (640, 640), (300, 200)])
+def test_preprocess_matches_insightface_normalisation(tmp_path, frame_size):
+    path = tmp_path / "det.onnx"
+    build_constant_detector(path, [])
+    detector = load_detector(path, (640, 640))
+    rng = np.random.default_rng(1)
+    # A tall frame after a wide one: rows left over from the previous frame must be cleared.
+    detector.preprocess(rng.integers(0, 256, (1080, 1920, 3), dtype=np.uint8))
+    width, height = frame_size
+    frame = rng.integers(0, 256, (height, width, 3), dtype=np.uint8)
+    blob, box = detector.preprocess(frame)
+    canvas = np.zeros((640, 640, 3), np.float32)
+    canvas[: box.height, : box.width] = cv2.resize(frame, (box.width, box.height))
+    expected = ((canvas[..., ::-1] - 127.5) / 128.0).transpose(2, 0, 1)[None]
+    assert blob.shape == (1, 3, 640, 640) and blob.dtype == np.float32
+    np.testing.assert_allclose(blob, expected, atol=1e-6)
