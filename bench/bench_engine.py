@@ -152,7 +152,9 @@ def bench_resolution(label: str, width: int, height: int, frames: int, workdir: 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--frames", type=int, default=40, help="timed frames per resolution")
-    parser.add_argument("--cv-threads", type=int, default=None, help="OpenCV worker threads (default: its own choice)")
+    parser.add_argument(
+        "--cv-threads", type=int, default=None, help="OpenCV worker threads (default: its own choice)"
+    )
     args = parser.parse_args()
     if args.cv_threads is not None:
         cv2.setNumThreads(args.cv_threads)
@@ -165,10 +167,11 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         for label, (width, height) in RESOLUTIONS.items():
             row = bench_resolution(label, width, height, args.frames, Path(tmp))
+            speedup = row["paste_stock"] / row["paste_roi"]
             print(
                 f"{label:>6} {row['face']:>4}px {row['total']:>6.2f}ms {row['onnxruntime']:>6.2f}ms "
                 f"{row['overhead']:>7.2f}ms {row['detect']:>6.2f}ms {row['swap']:>5.2f}ms "
-                f"{row['paste_roi']:>8.2f}ms {row['paste_stock']:>10.2f}ms {row['paste_stock'] / row['paste_roi']:>8.1f}x"
+                f"{row['paste_roi']:>8.2f}ms {row['paste_stock']:>10.2f}ms {speedup:>8.1f}x"
             )
     print("total and overhead (everything but onnxruntime run calls) are medians; onnxrt and the")
     print("stage columns are means; * detect and swap exclude their onnxruntime run time")

@@ -33,8 +33,9 @@ from typing import NamedTuple
 
 import numpy as np
 import onnx
-from facedeck.core.align import ARCFACE_TEMPLATE_112
 from onnx import TensorProto, helper, numpy_helper
+
+from facedeck.core.align import ARCFACE_TEMPLATE_112
 
 OPSET = 17
 IR_VERSION = 8  # loads in onnxruntime 1.14+ (opset 17 needs IR >= 8)

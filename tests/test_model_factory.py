@@ -10,6 +10,8 @@ import numpy as np
 import onnx
 import onnxruntime as ort
 import pytest
+from onnx import numpy_helper
+
 from facedeck.core.align import ARCFACE_TEMPLATE_112, alignment_matrix, arcface_template, warp_crop
 from model_factory import (
     DET_10G_OUTPUT_NAMES,
@@ -28,7 +30,6 @@ from model_factory import (
     key_color_kps,
     template_kps,
 )
-from onnx import numpy_helper
 
 FORMS = {
     6: ((8, 16, 32), 2, False),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
+
 from facedeck.core.align import invert_affine
 from facedeck.core.paste import feathered_mask, paste_roi
 
@@ -12,7 +13,10 @@ from facedeck.core.paste import feathered_mask, paste_roi
 def similarity(scale, angle_deg, tx, ty):
     angle = np.deg2rad(angle_deg)
     return np.array(
-        [[scale * np.cos(angle), -scale * np.sin(angle), tx], [scale * np.sin(angle), scale * np.cos(angle), ty]]
+        [
+            [scale * np.cos(angle), -scale * np.sin(angle), tx],
+            [scale * np.sin(angle), scale * np.cos(angle), ty],
+        ]
     )
 
 
@@ -51,7 +55,9 @@ def test_half_weight_blends_halfway():
 def test_face_partly_outside_the_frame_is_clipped():
     frame = np.zeros((100, 100, 3), np.uint8)
     crop = np.full((128, 128, 3), 255, np.uint8)
-    box = paste_roi(frame, crop, similarity(1.0, 0.0, 60, 60), feathered_mask(128))  # crop starts at (-60, -60)
+    box = paste_roi(
+        frame, crop, similarity(1.0, 0.0, 60, 60), feathered_mask(128)
+    )  # crop starts at (-60, -60)
     assert box[0] == 0 and box[1] == 0 and box[2] <= 100 and box[3] <= 100
     assert frame[20, 20].max() == 255
 

@@ -13,6 +13,8 @@ import numpy as np
 import onnx
 import onnxruntime
 import pytest
+from onnx import TensorProto, helper
+
 from facedeck.core import runtime
 from facedeck.core.errors import ModelLoadError, ProviderError, RuntimeInstallError
 from facedeck.core.runtime import (
@@ -27,7 +29,6 @@ from facedeck.core.runtime import (
     installed_distributions,
     select_provider,
 )
-from onnx import TensorProto, helper
 
 CPU = "CPUExecutionProvider"
 
