@@ -9,12 +9,12 @@ import struct
 import time
 import warnings
 import xml.etree.ElementTree as ET
-import zlib
 from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
+from bad_files import png_chunk, png_header_only
 from PIL import Image, ImageOps, features
 
 from facedeck.core import image_io
@@ -67,16 +67,11 @@ def _quadrants(height: int = 32, width: int = 48) -> np.ndarray:
     return image
 
 
-def _png_chunk(kind: bytes, payload: bytes) -> bytes:
-    crc = zlib.crc32(kind + payload) & 0xFFFFFFFF
-    return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", crc)
-
-
 def _png_with_exif_after_idat(png: bytes, orientation: int) -> bytes:
     exif = Image.Exif()
     exif[0x0112] = orientation
     iend = png.rindex(b"IEND") - 4
-    return png[:iend] + _png_chunk(b"eXIf", exif.tobytes()) + png[iend:]
+    return png[:iend] + png_chunk(b"eXIf", exif.tobytes()) + png[iend:]
 
 
 def _tiff16_rgb(rgb: np.ndarray, orientation: int) -> bytes:
@@ -110,17 +105,6 @@ def _tiff16_rgb(rgb: np.ndarray, orientation: int) -> bytes:
     out += struct.pack("<I", 0) + struct.pack("<HHH", 16, 16, 16)
     assert len(out) == strip_at
     return out + strip
-
-
-def _png_header_only(width: int, height: int) -> bytes:
-    """A valid 1-bit gray PNG header claiming width x height, with a tiny IDAT."""
-    ihdr = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + _png_chunk(b"IHDR", ihdr)
-        + _png_chunk(b"IDAT", zlib.compress(b"\x00" * 64))
-        + _png_chunk(b"IEND", b"")
-    )
 
 
 def _jpeg_bytes(bgr: np.ndarray, quality: int = 95, **options: object) -> bytes:
@@ -419,7 +403,7 @@ def test_missing_file_and_folder(tmp_path):
 
 def test_pixel_bomb_refused_from_header_quickly(tmp_path, monkeypatch):
     path = tmp_path / "bomb.png"
-    path.write_bytes(_png_header_only(30000, 30000))
+    path.write_bytes(png_header_only(30000, 30000))
 
     def no_decoding(*args, **kwargs):
         raise AssertionError("pixels were decoded")
@@ -690,7 +674,7 @@ def test_text_fields_are_ascii_and_say_synthetic():
 def test_image_io_module_never_touches_pillow_globals(tmp_path):
     before = Image.MAX_IMAGE_PIXELS
     path = tmp_path / "bomb.png"
-    path.write_bytes(_png_header_only(30000, 30000))
+    path.write_bytes(png_header_only(30000, 30000))
     with pytest.raises(InputError):
         read_image(path)
     read_image(_write_cv2(tmp_path / "ok.png", _random((3, 3, 3))))
