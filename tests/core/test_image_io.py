@@ -14,9 +14,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from bad_files import png_chunk, png_header_only
 from PIL import Image, ImageOps, features
 
+from bad_files import png_chunk, png_header_only
 from facedeck.core import image_io
 from facedeck.core.errors import InputError, OutputError
 from facedeck.core.image_io import (

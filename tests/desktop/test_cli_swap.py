@@ -11,10 +11,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from bad_files import write_bad_inputs
-from model_factory import KEY_COLORS, build_model_set, draw_square_face
 
+from bad_files import write_bad_inputs
 from facedeck.core.metadata import DIGITAL_SOURCE_TYPE
+from model_factory import KEY_COLORS, build_model_set, draw_square_face
 
 BLUE, GREEN, RED, YELLOW, MAGENTA, CYAN = KEY_COLORS
 
