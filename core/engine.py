@@ -162,6 +162,21 @@ class FaceSwapEngine:
         self.reference: np.ndarray | None = None
         self._latents: list[np.ndarray] = []
 
+    @classmethod
+    def from_directory(
+        cls, directory: Path, provider: ProviderSelection | str = "auto", settings: SwapSettings | None = None
+    ) -> FaceSwapEngine:
+        """An engine over the models in ``directory``; models load on first use."""
+        settings = settings or SwapSettings()
+        library = ModelLibrary(
+            directory,
+            provider,
+            detector_size=settings.detector_size,
+            detector_threshold=settings.detector_threshold,
+            swapper_file=settings.swapper_file,
+        )
+        return cls(library, settings)
+
     # ----- identities -------------------------------------------------------------------
     def largest_face(self, frame_bgr: np.ndarray, name: str) -> Face:
         """The biggest face in a photo, with its embedding; NoFaceError naming the photo."""

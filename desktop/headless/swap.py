@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from ...core import model_files
-from ...core.engine import FaceSwapEngine, ModelLibrary, SwapSettings
+from ...core.engine import FaceSwapEngine, SwapSettings
 from ...core.errors import UsageError
 from ...core.image_job import ImageJob, group_mappings, run_image_job
 from ...core.runtime import check_onnxruntime, select_provider
@@ -129,10 +129,8 @@ def run(args: argparse.Namespace) -> int:
         mask_padding=args.mask_padding,
         detector_size=args.detector_size,
     )
-    models = ModelLibrary(
-        model_files.resolve_models_dir(args.models_dir), provider, detector_size=args.detector_size
-    )
-    engine = FaceSwapEngine(models, settings)
+    models_dir = model_files.resolve_models_dir(args.models_dir)
+    engine = FaceSwapEngine.from_directory(models_dir, provider, settings)
     job = ImageJob(
         target=Path(args.target),
         output=Path(args.output),
