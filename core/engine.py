@@ -22,6 +22,7 @@ from .face import Face
 from .landmarks import LandmarkDetector
 from .masks import mouth_mask, without_mouth
 from .model_files import Role
+from .model_store import ModelStore
 from .paste import feathered_mask, paste_roi
 from .recognizer import FaceRecognizer
 from .restorer import FaceRestorer
@@ -83,8 +84,11 @@ class ModelLibrary:
         detector_threshold: float = 0.5,
         swapper_file: str | None = None,
         session_factory: Callable = create_session,
+        store: ModelStore | None = None,
     ) -> None:
         self.directory = Path(directory)
+        # every file is checked against its pin or a trusted hash before it is loaded
+        self.store = store or ModelStore(self.directory)
         self.provider = provider if isinstance(provider, ProviderSelection) else select_provider(provider)
         self.detector_size = detector_size
         self.detector_threshold = detector_threshold
@@ -100,13 +104,15 @@ class ModelLibrary:
         """Raise one ModelMissingError that lists every missing file at once."""
         missing = model_files.missing_roles(self.directory, roles)
         if missing:
-            raise ModelMissingError(missing, str(self.directory), model_files.FETCH_HINT)
+            hint = f"fetch them with: {model_files.fetch_command(self.directory, roles)}"
+            raise ModelMissingError(missing, str(self.directory), hint)
 
     def _path(self, role: Role) -> Path:
         prefer = self.swapper_file if role is Role.SWAPPER else None
         path = model_files.find_role_file(self.directory, role, prefer)
         if path is None:
             self.require([role])
+        self.store.verify_for_loading(path)
         return path
 
     def _load(self, role: Role, build: Callable[[Path], object]) -> object:

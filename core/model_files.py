@@ -1,4 +1,4 @@
-"""Where model files live and which file each engine role loads."""
+"""Where model files live and which file each engine role loads (from the manifest)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,13 @@ from pathlib import Path
 
 import platformdirs
 
+from .manifest import load_manifest
+
 MODELS_DIR_ENV = "FACEDECK_MODELS_DIR"
 APP_NAME = "FaceDeck"
+# A RunPod network volume, when the serverless worker has one attached.
+RUNPOD_VOLUME_MODELS = Path("/runpod-volume/facedeck/models")
+DOWNLOAD_COMMAND = "facedeck --headless models download"
 
 
 class Role(str, enum.Enum):
@@ -21,16 +26,9 @@ class Role(str, enum.Enum):
     RESTORER = "restorer"
 
 
-# Candidate file names per role, in order of preference when several are present.
-ROLE_FILES: dict[Role, tuple[str, ...]] = {
-    Role.DETECTOR: ("det_10g.onnx",),
-    Role.RECOGNIZER: ("w600k_r50.onnx",),
-    Role.SWAPPER: ("inswapper_128.onnx", "inswapper_128_fp16.onnx"),
-    Role.LANDMARKS: ("2d106det.onnx",),
-    Role.RESTORER: ("GFPGANv1.4.onnx",),
-}
-
-FETCH_HINT = "put the files there, or point --models-dir / FACEDECK_MODELS_DIR at a folder that has them"
+def role_files(role: Role) -> tuple[str, ...]:
+    """Candidate file names for ``role``, preferred first (manifest order)."""
+    return tuple(spec.file for spec in load_manifest().for_role(role.value))
 
 
 def default_models_dir() -> Path:
@@ -38,19 +36,23 @@ def default_models_dir() -> Path:
     return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False)) / "models"
 
 
-def resolve_models_dir(explicit: str | os.PathLike | None = None) -> Path:
-    """``--models-dir``, else ``FACEDECK_MODELS_DIR``, else the user data directory."""
+def resolve_models_dir(
+    explicit: str | os.PathLike | None = None, *, runpod_volume: Path = RUNPOD_VOLUME_MODELS
+) -> Path:
+    """``--models-dir``, else ``FACEDECK_MODELS_DIR``, else a RunPod volume, else the user data dir."""
     if explicit:
         return Path(explicit).expanduser().resolve()
     from_env = os.environ.get(MODELS_DIR_ENV)
     if from_env:
         return Path(from_env).expanduser().resolve()
+    if runpod_volume.is_dir():
+        return runpod_volume
     return default_models_dir()
 
 
 def find_role_file(directory: Path, role: Role, prefer: str | None = None) -> Path | None:
     """The file for ``role`` in ``directory`` (``prefer`` names one of its candidates first)."""
-    candidates = list(ROLE_FILES[role])
+    candidates = list(role_files(role))
     if prefer in candidates:
         candidates.remove(prefer)
         candidates.insert(0, prefer)
@@ -63,13 +65,22 @@ def find_role_file(directory: Path, role: Role, prefer: str | None = None) -> Pa
 
 def missing_roles(directory: Path, roles: Iterable[Role]) -> list[str]:
     """File names (one per missing role; alternatives joined by ' or ') not in ``directory``."""
-    missing = []
-    for role in roles:
-        if find_role_file(directory, role) is None:
-            missing.append(" or ".join(ROLE_FILES[role]))
-    return missing
+    return [" or ".join(role_files(role)) for role in roles if find_role_file(directory, role) is None]
+
+
+def fetch_command(directory: Path, roles: Iterable[Role]) -> str:
+    """The one command that downloads what ``roles`` lack (the preferred file of each)."""
+    ids = [
+        load_manifest().for_role(role.value)[0].id
+        for role in roles
+        if find_role_file(directory, role) is None
+    ]
+    command = f"{DOWNLOAD_COMMAND} {' '.join(ids)}"
+    if directory != resolve_models_dir():
+        command += f' --models-dir "{directory}"'
+    return command
 
 
 def inventory(directory: Path) -> dict[str, bool]:
     """Every known model file name and whether it is present."""
-    return {name: (directory / name).is_file() for names in ROLE_FILES.values() for name in names}
+    return {spec.file: (directory / spec.file).is_file() for spec in load_manifest().models.values()}

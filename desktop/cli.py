@@ -23,11 +23,11 @@ EXIT_INTERRUPTED = 130
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from .headless import doctor, swap
+    from .headless import doctor, models_cmd, swap
 
     parser = argparse.ArgumentParser(
         prog="facedeck --headless",
-        description="FaceDeck without a GUI: swap faces in images, check the environment.",
+        description="FaceDeck without a GUI: swap faces in images, manage models, check the environment.",
     )
     parser.add_argument("--version", action="version", version=software_label())
     parser.add_argument("--debug", action="store_true", help="show debug logs and tracebacks")
@@ -35,6 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     swap.add_parser(commands)
     doctor.add_parser(commands)
+    models_cmd.add_parser(commands)
     return parser
 
 

@@ -1,8 +1,22 @@
-"""Shared pytest setup: make tests/ importable so helpers load as ``from model_factory import ...``."""
+"""Shared pytest setup.
 
+- tests/ is importable, so helpers load as ``from model_factory import ...``.
+- Trusted hashes and consent go to a throw-away settings folder for the whole run (never
+  the developer's own), shared with the ``facedeck`` processes the CLI tests start.
+"""
+
+import atexit
+import os
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 _TESTS_DIR = str(Path(__file__).resolve().parent)
 if _TESTS_DIR not in sys.path:
     sys.path.insert(0, _TESTS_DIR)
+
+_SETTINGS_DIR = tempfile.mkdtemp(prefix="facedeck-test-settings-")
+os.environ["FACEDECK_CONFIG_DIR"] = _SETTINGS_DIR
+os.environ.pop("FACEDECK_MODELS_DIR", None)
+atexit.register(shutil.rmtree, _SETTINGS_DIR, ignore_errors=True)

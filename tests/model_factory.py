@@ -870,6 +870,7 @@ def build_model_set(
     seed: int = 0,
     recognizer_gain: float = 10.0,
     swapper_gain: float = 10.0,
+    trust: bool = True,
 ) -> ModelSet:
     """Write a model directory with the real file names and return what each model does.
 
@@ -879,6 +880,11 @@ def build_model_set(
     target path), ``detector_faces`` (:func:`build_constant_detector` with ``det_size``),
     ``key_colors`` (:func:`build_color_key_detector`); with none of them, a colour-key
     detector for :data:`KEY_COLORS`.
+
+    Stand-ins never match the published SHA-256 pins, so with ``trust`` (the default)
+    their hashes are recorded as trusted through the store's own API, exactly as
+    ``facedeck --headless models import NAME PATH --trust`` does; the settings directory
+    is ``FACEDECK_CONFIG_DIR``, which tests/conftest.py points at a temporary folder.
     """
     root = Path(directory)
     root.mkdir(parents=True, exist_ok=True)
@@ -890,7 +896,7 @@ def build_model_set(
     else:
         colors = KEY_COLORS if key_colors is None else key_colors
         det_info = build_color_key_detector(det_path, colors, form=detector_form)
-    return ModelSet(
+    models = ModelSet(
         directory=root,
         detector=det_info,
         recognizer=build_recognizer(root / RECOGNIZER_FILE, seed=seed, gain=recognizer_gain),
@@ -906,3 +912,16 @@ def build_model_set(
         if with_restorer
         else None,
     )
+    if trust:
+        trust_model_set(models)
+    return models
+
+
+def trust_model_set(models: ModelSet) -> None:
+    """Record every file of ``models`` as trusted, through the product's own import path."""
+    from facedeck.core.model_store import ModelStore
+
+    store = ModelStore(models.directory)
+    for path in models.paths.values():
+        spec = store.manifest.by_file(path.name)
+        store.import_file(spec.id, path, trust=True)

@@ -16,9 +16,20 @@ def test_environment_wins_over_default(tmp_path, monkeypatch):
     assert model_files.resolve_models_dir(None) == (tmp_path / "env").resolve()
 
 
-def test_default_is_the_user_data_directory(monkeypatch):
+def test_runpod_volume_comes_before_the_user_directory(tmp_path, monkeypatch):
     monkeypatch.delenv(model_files.MODELS_DIR_ENV, raising=False)
-    resolved = model_files.resolve_models_dir(None)
+    volume = tmp_path / "runpod-volume" / "facedeck" / "models"
+    assert model_files.resolve_models_dir(None, runpod_volume=volume) == model_files.default_models_dir()
+    volume.mkdir(parents=True)
+    assert model_files.resolve_models_dir(None, runpod_volume=volume) == volume
+    assert (
+        model_files.resolve_models_dir(tmp_path / "cli", runpod_volume=volume) == (tmp_path / "cli").resolve()
+    )
+
+
+def test_default_is_the_user_data_directory(tmp_path, monkeypatch):
+    monkeypatch.delenv(model_files.MODELS_DIR_ENV, raising=False)
+    resolved = model_files.resolve_models_dir(None, runpod_volume=tmp_path / "absent")
     assert resolved == model_files.default_models_dir()
     assert resolved.name == "models" and "FaceDeck" in str(resolved)
 
