@@ -100,3 +100,72 @@ def test_swap_with_missing_models_names_the_fetch_command(tmp_path):
     assert result.returncode == 4
     assert "facedeck --headless models download det_10g w600k_r50 inswapper_128" in result.stderr
     assert str(empty) in result.stderr
+
+
+def test_download_through_a_mirror_unpacks_verifies_and_remembers_consent(tmp_path):
+    from http_fixtures import MisbehavingServer
+    from manifest_fixtures import zip_of
+
+    detector, recognizer = payload("det_10g.onnx", 5000, 3), payload("w600k_r50.onnx", 7000, 4)
+    swapper = payload("inswapper_128.onnx", 300_000, 5)
+    pack = payload("testpack.zip", 0, 0)
+    pack.data = zip_of([detector, recognizer], folder="testpack/")
+    # The manifest names a host that does not exist; --mirror sends every request to the test server.
+    manifest = write_manifest(
+        tmp_path / "manifest.toml", "https://models.invalid/files", [swapper], pack, [detector, recognizer]
+    )
+    env = {"FACEDECK_MANIFEST": str(manifest), "FACEDECK_CONFIG_DIR": str(tmp_path / "settings")}
+    models = tmp_path / "models"
+    with MisbehavingServer() as server:
+        server.add("/files/testpack.zip", pack.data)
+        server.add("/files/inswapper_128.onnx", swapper.data)
+        result = facedeck(
+            "models",
+            "download",
+            "--accept-terms",
+            "--mirror",
+            server.base_url,
+            "--models-dir",
+            str(models),
+            env=env,
+        )
+        assert result.returncode == 0, result.stderr
+        assert "100%" in result.stderr  # progress, with a line per 10 % when not on a terminal
+        assert sorted(p.name for p in models.glob("*.onnx")) == [
+            "det_10g.onnx",
+            "inswapper_128.onnx",
+            "w600k_r50.onnx",
+        ]
+        assert (models / "det_10g.onnx").read_bytes() == detector.data
+        assert not list(models.glob("*.part")) and not list(models.glob(".pack-*"))
+        assert len(server.records_for("/files/testpack.zip")) == 1
+
+        # consent is remembered; already verified files are not fetched again
+        again = facedeck(
+            "models", "download", "--mirror", server.base_url, "--models-dir", str(models), env=env
+        )
+        assert again.returncode == 0, again.stderr
+        assert "already present and verified" in again.stdout
+        assert len(server.records_for("/files/inswapper_128.onnx")) == 1
+    statuses = {model_id: row["status"] for model_id, row in listing({"env": env, "models": models}).items()}
+    assert statuses == {"det_10g": "verified", "w600k_r50": "verified", "inswapper_128": "verified"}
+
+
+def test_download_with_wrong_bytes_keeps_nothing(tmp_path):
+    from http_fixtures import MisbehavingServer
+
+    swapper = payload("inswapper_128.onnx", 50_000, 6)
+    manifest = write_manifest(tmp_path / "manifest.toml", "https://models.invalid", [swapper], None, [])
+    env = {
+        "FACEDECK_MANIFEST": str(manifest),
+        "FACEDECK_CONFIG_DIR": str(tmp_path / "settings"),
+        "FACEDECK_MODEL_MIRROR": "",
+    }
+    models = tmp_path / "models"
+    with MisbehavingServer() as server:
+        server.add("/inswapper_128.onnx", bytes(reversed(swapper.data)))
+        env["FACEDECK_MODEL_MIRROR"] = server.base_url
+        result = facedeck("models", "download", "--accept-terms", "--models-dir", str(models), env=env)
+    assert result.returncode == 6
+    assert "SHA-256 mismatch" in result.stderr and "Traceback" not in result.stderr
+    assert not list(models.glob("*inswapper*"))  # neither the file nor a .part
