@@ -169,3 +169,44 @@ def test_download_with_wrong_bytes_keeps_nothing(tmp_path):
     assert result.returncode == 6
     assert "SHA-256 mismatch" in result.stderr and "Traceback" not in result.stderr
     assert not list(models.glob("*inswapper*"))  # neither the file nor a .part
+
+
+def test_terms_are_asked_on_a_terminal_and_a_no_downloads_nothing(tmp_path):
+    import pty
+
+    swapper = payload("inswapper_128.onnx", 1000, 7)
+    manifest = write_manifest(tmp_path / "manifest.toml", "http://127.0.0.1:9", [swapper], None, [])
+    env = {
+        **os.environ,
+        "FACEDECK_MANIFEST": str(manifest),
+        "FACEDECK_CONFIG_DIR": str(tmp_path / "settings"),
+    }
+    controller, terminal = pty.openpty()
+    try:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "facedeck.desktop",
+                "--headless",
+                "models",
+                "download",
+                "--models-dir",
+                str(tmp_path / "models"),
+            ],
+            stdin=terminal,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=env,
+            text=True,
+        )
+        os.write(controller, b"no\n")
+        out, err = process.communicate(timeout=60)
+    finally:
+        os.close(controller)
+        os.close(terminal)
+    assert process.returncode == 2
+    assert "Test licence, non-commercial" in err and "consent" in err  # the terms were shown
+    assert 'Type "yes"' in out
+    assert "not accepted; nothing was downloaded" in err
+    assert not (tmp_path / "settings" / "consent.json").exists()
