@@ -229,7 +229,10 @@ class FaceSwapEngine:
 
     def select(self, frame_bgr: np.ndarray, faces: list[Face]) -> list[tuple[Face, int]]:
         if faces and needs_embeddings(self.settings.selection, self.mappings):
-            self.models.recognizer.embed(frame_bgr, faces)
+            # the video tracker hands over faces that already carry their track's embedding
+            unknown = [face for face in faces if face.embedding is None]
+            if unknown:
+                self.models.recognizer.embed(frame_bgr, unknown)
         return assign(
             faces,
             self.settings.selection,

@@ -20,24 +20,60 @@ PathLike = str | os.PathLike
 
 
 @dataclass
-class ImageJob:
-    """What to swap. ``mappings`` pairs source photos with a reference photo of the target person."""
+class FaceAssignment:
+    """Who goes where: source photos (averaged into one person), or source->reference mappings."""
 
-    target: Path
-    output: Path
     sources: list[Path] = field(default_factory=list)
     mappings: list[tuple[list[Path], Path]] = field(default_factory=list)
     reference: Path | None = None
-    quality: int = 95
 
     def input_paths(self) -> list[Path]:
-        paths = [self.target, *self.sources]
+        paths = list(self.sources)
         for photos, reference in self.mappings:
             paths.extend(photos)
             paths.append(reference)
         if self.reference is not None:
             paths.append(self.reference)
         return paths
+
+    def apply(self, engine: FaceSwapEngine) -> None:
+        """Read the photos, build the identities and hand them to ``engine``."""
+
+        def photo(path: Path) -> tuple[str, object]:
+            return (path.name, image_io.read_image(path).bgr)
+
+        if self.mappings:
+            mappings = [
+                Mapping(
+                    source=engine.identity_from_photos([photo(p) for p in photos], name=photos[0].name),
+                    reference=engine.largest_face(photo(reference)[1], reference.name).embedding,
+                )
+                for photos, reference in self.mappings
+            ]
+            engine.set_sources([], mappings=mappings)
+            return
+        if not self.sources:
+            raise ValueError("a job needs source photos or mappings")
+        identity = engine.identity_from_photos([photo(p) for p in self.sources])
+        reference = None
+        if engine.settings.selection is SelectionMode.REFERENCE:
+            if self.reference is None:
+                raise ValueError("reference selection needs a reference photo")
+            reference = engine.largest_face(photo(self.reference)[1], self.reference.name).embedding
+        engine.set_sources([identity], reference=reference)
+
+
+@dataclass
+class ImageJob:
+    """What to swap in one image."""
+
+    target: Path
+    output: Path
+    faces: FaceAssignment
+    quality: int = 95
+
+    def input_paths(self) -> list[Path]:
+        return [self.target, *self.faces.input_paths()]
 
 
 @dataclass
@@ -63,29 +99,7 @@ def run_image_job(engine: FaceSwapEngine, job: ImageJob) -> ImageJobResult:
     # List every missing model at once, before any work is done.
     engine.models.require(engine.settings.required_roles())
     target = image_io.read_image(job.target)
-
-    def photo(path: Path) -> tuple[str, object]:
-        return (path.name, image_io.read_image(path).bgr)
-
-    if job.mappings:
-        mappings = [
-            Mapping(
-                source=engine.identity_from_photos([photo(p) for p in photos], name=photos[0].name),
-                reference=engine.largest_face(photo(reference)[1], reference.name).embedding,
-            )
-            for photos, reference in job.mappings
-        ]
-        engine.set_sources([], mappings=mappings)
-    else:
-        if not job.sources:
-            raise ValueError("an image job needs source photos or mappings")
-        identity = engine.identity_from_photos([photo(p) for p in job.sources])
-        reference = None
-        if engine.settings.selection is SelectionMode.REFERENCE:
-            if job.reference is None:
-                raise ValueError("reference selection needs a reference photo")
-            reference = engine.largest_face(photo(job.reference)[1], job.reference.name).embedding
-        engine.set_sources([identity], reference=reference)
+    job.faces.apply(engine)
 
     frame = target.bgr.copy()
     result = engine.process(frame)

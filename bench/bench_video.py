@@ -1,0 +1,152 @@
+"""Video throughput: the pipelined job against a plain sequential loop, and memory over length.
+
+Generates a 1080p clip with a moving key-colour face and a sine-tone audio track, then in one
+run measures
+  (a) a sequential loop: decode a frame, process it with the engine, encode it, repeat;
+  (b) run_video_job: decode, detect/track + swap, encode as threads joined by bounded queues;
+both with the same stand-in models, encoder settings and detection interval. Then the
+peak resident memory of the pipelined job on a short and a 4x longer clip (each in a fresh
+process, so one run's peak does not hide the other's).
+
+    python bench/bench_video.py [--seconds 10] [--long-seconds 40] [--fps 30]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "tests"))
+
+from facedeck.core.engine import FaceSwapEngine, ModelLibrary, SwapSettings  # noqa: E402
+from facedeck.core.image_job import FaceAssignment  # noqa: E402
+from facedeck.core.runtime import select_provider  # noqa: E402
+from facedeck.core.selection import SourceIdentity  # noqa: E402
+from facedeck.core.tracking import FaceTracker, TrackerSettings  # noqa: E402
+from facedeck.core.video_io import AudioChunk, EncoderSettings, VideoReader, VideoWriter  # noqa: E402
+from facedeck.core.video_job import VideoJob, run_video_job  # noqa: E402
+from media_fixtures import make_clip  # noqa: E402
+from model_factory import KEY_COLORS, build_model_set, draw_square_face  # noqa: E402
+
+SIZE = (1920, 1080)
+FACE = 300
+ENCODER = EncoderSettings(codec="h264", quality=80, preset="veryfast", hardware="off")
+
+
+def draw_face(index: int, image: np.ndarray) -> None:
+    x0 = 200 + (index * 7) % (SIZE[0] - FACE - 400)
+    draw_square_face(image, KEY_COLORS[2], x0, 300, FACE)
+
+
+def make_engine(models_dir: Path) -> FaceSwapEngine:
+    engine = FaceSwapEngine(ModelLibrary(models_dir, select_provider("cpu")), SwapSettings())
+    engine.set_sources([SourceIdentity("bench", np.ones(512, np.float32) / np.sqrt(512))])
+    return engine
+
+
+def sequential(clip: Path, output: Path, models_dir: Path) -> tuple[int, float]:
+    engine = make_engine(models_dir)
+    started = time.perf_counter()
+    frames = 0
+    with VideoReader(clip) as reader, VideoWriter(output, reader, ENCODER, container_format="mp4") as writer:
+        tracker = FaceTracker(engine.detect, engine.models.recognizer.embed, TrackerSettings())
+        for item in reader.items(with_audio=True):
+            if isinstance(item, AudioChunk):
+                writer.write_audio(item)
+                continue
+            faces = tracker.update(item.image, item.time)
+            image = None
+            if faces:
+                work = item.image.copy()
+                engine.process(work, faces=faces)
+                image = work
+            writer.write_frame(item, image)
+            frames += 1
+    return frames, time.perf_counter() - started
+
+
+def pipelined(clip: Path, output: Path, models_dir: Path) -> tuple[int, float]:
+    engine = FaceSwapEngine(ModelLibrary(models_dir, select_provider("cpu")), SwapSettings())
+    source = output.parent / "source.png"
+    if not source.exists():
+        import cv2
+
+        photo = np.full((400, 400, 3), 128, np.uint8)
+        draw_square_face(photo, KEY_COLORS[3], 100, 100, 200)
+        cv2.imwrite(str(source), photo)
+    job = VideoJob(clip, output, FaceAssignment(sources=[source]), encoder=ENCODER, tracker=TrackerSettings())
+    started = time.perf_counter()
+    result = run_video_job(engine, job)
+    return result.frames, time.perf_counter() - started
+
+
+def peak_rss_child(clip: Path, output: Path, models_dir: Path) -> float:
+    """Run the pipelined job in a fresh process (this script in --child mode); its peak RSS in MB."""
+    result = subprocess.run(
+        [sys.executable, __file__, "--child", str(clip), str(output), str(models_dir)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(result.stdout.strip().splitlines()[-1])["peak_mb"]
+
+
+def child(clip: str, output: str, models_dir: str) -> int:
+    import resource
+
+    frames, _ = pipelined(Path(clip), Path(output), Path(models_dir))
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+    print(json.dumps({"frames": frames, "peak_mb": peak_mb}))
+    return 0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--long-seconds", type=float, default=40.0)
+    parser.add_argument("--fps", type=int, default=30)
+    parser.add_argument("--child", nargs=3, metavar=("CLIP", "OUT", "MODELS"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        return child(*args.child)
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        models = build_model_set(
+            root / "models",
+            key_colors=[KEY_COLORS[2], KEY_COLORS[3]],
+            swapper_mode="latent_tint",
+            with_landmarks=False,
+            with_restorer=False,
+        )
+        frames = int(args.seconds * args.fps)
+        print(f"making a {SIZE[0]}x{SIZE[1]} {args.seconds:.0f} s clip ({frames} frames)...", flush=True)
+        clip = make_clip(root / "clip.mp4", frames=frames, size=SIZE, fps=args.fps, draw=draw_face, crf=18)
+        count, seconds = sequential(clip, root / "sequential.mp4", models.directory)
+        sequential_fps = count / seconds
+        count, seconds = pipelined(clip, root / "pipelined.mp4", models.directory)
+        pipelined_fps = count / seconds
+        print(f"libx264 {ENCODER.preset}, quality {ENCODER.quality}, detect every 3 frames, stand-in models")
+        print(f"sequential loop : {sequential_fps:6.1f} fps")
+        print(f"pipelined job   : {pipelined_fps:6.1f} fps   ({pipelined_fps / sequential_fps:.2f}x)")
+        if args.long_seconds > 0:
+            long_frames = int(args.long_seconds * args.fps)
+            long_clip = make_clip(
+                root / "long.mp4", frames=long_frames, size=SIZE, fps=args.fps, draw=draw_face, crf=18
+            )
+            short_peak = peak_rss_child(clip, root / "p1.mp4", models.directory)
+            long_peak = peak_rss_child(long_clip, root / "p2.mp4", models.directory)
+            print(f"peak RSS, {args.seconds:.0f} s clip: {short_peak:7.0f} MB")
+            print(f"peak RSS, {args.long_seconds:.0f} s clip: {long_peak:7.0f} MB")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

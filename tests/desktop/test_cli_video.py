@@ -1,0 +1,167 @@
+"""``facedeck --headless swap`` on videos, as a user runs it: real processes, real clips."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+
+import cv2
+import numpy as np
+import pytest
+
+from media_fixtures import audio_info, decode_frames, make_clip, write_bad_videos
+from model_factory import KEY_COLORS, build_model_set, draw_square_face
+
+BLUE, GREEN, RED, YELLOW, MAGENTA, CYAN = KEY_COLORS
+
+
+def command(*args: str) -> list[str]:
+    return [sys.executable, "-m", "facedeck.desktop", "--headless", *args]
+
+
+def facedeck(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(command(*args), capture_output=True, text=True, timeout=180)
+
+
+def moving_face(index, image):
+    image[...] = np.random.default_rng(index).integers(100, 157, image.shape, dtype=np.uint8)
+    draw_square_face(image, RED, 10 + 3 * index, 30, 60)
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory):
+    root = tmp_path_factory.mktemp("video-cli")
+    models = build_model_set(root / "models", swapper_mode="latent_color", with_restorer=False)
+    source = root / "source.png"
+    photo = np.full((200, 200, 3), 128, np.uint8)
+    draw_square_face(photo, YELLOW, 40, 40, 120)
+    cv2.imwrite(str(source), photo)
+    clip = make_clip(root / "clip.mp4", frames=30, size=(320, 240), fps=30, draw=moving_face)
+    return {
+        "root": root,
+        "models": str(models.directory),
+        "source": str(source),
+        "clip": clip,
+        "bad": write_bad_videos(root / "bad"),
+    }
+
+
+def test_video_swap_with_json_progress_and_result(workspace, tmp_path):
+    output = tmp_path / "out.mov"
+    result = facedeck(
+        "swap",
+        "-s",
+        workspace["source"],
+        "-t",
+        str(workspace["clip"]),
+        "-o",
+        str(output),
+        "--models-dir",
+        workspace["models"],
+        "--json",
+        "--detect-every",
+        "2",
+    )
+    assert result.returncode == 0, result.stderr
+    events = [json.loads(line) for line in result.stdout.splitlines()]
+    final = events[-1]
+    assert final["event"] == "result" and final["frames"] == 30 and final["frames_with_swaps"] == 30
+    assert final["encoder"] == "libx264"
+    assert len(decode_frames(output)) == 30
+    assert [codec for codec, _ in audio_info(output)] == ["aac"]
+
+
+def test_no_audio_flag_and_progress_bar_text(workspace, tmp_path):
+    output = tmp_path / "out.mkv"
+    result = facedeck(
+        "swap",
+        "-s",
+        workspace["source"],
+        "-t",
+        str(workspace["clip"]),
+        "-o",
+        str(output),
+        "--models-dir",
+        workspace["models"],
+        "--no-audio",
+        "--codec",
+        "vp9",
+    )
+    assert result.returncode == 0, result.stderr
+    assert audio_info(output) == []
+    assert "100%" in result.stderr and "fps" in result.stderr  # progress lines when not on a terminal
+    assert "wrote" in result.stdout
+
+
+@pytest.mark.parametrize("kind", ["empty", "text", "truncated", "no_video", "unsupported_codec"])
+def test_bad_videos_fail_in_one_line_with_nothing_written(workspace, tmp_path, kind):
+    bad = workspace["bad"][kind]
+    output = tmp_path / "out.mp4"
+    result = facedeck(
+        "swap",
+        "-s",
+        workspace["source"],
+        "-t",
+        str(bad),
+        "-o",
+        str(output),
+        "--models-dir",
+        workspace["models"],
+    )
+    assert result.returncode == 2, result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("facedeck: error: ") and bad.name in lines[0]
+    assert "Traceback" not in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_image_output_for_a_video_is_refused(workspace, tmp_path):
+    result = facedeck(
+        "swap",
+        "-s",
+        workspace["source"],
+        "-t",
+        str(workspace["clip"]),
+        "-o",
+        str(tmp_path / "out.png"),
+        "--models-dir",
+        workspace["models"],
+    )
+    assert result.returncode == 2 and "needs a video output" in result.stderr
+
+
+def test_ctrl_c_stops_removes_the_partial_output_and_exits_130(workspace, tmp_path):
+    clip = make_clip(tmp_path / "long.mp4", frames=400, size=(320, 240), fps=30, draw=moving_face)
+    output = tmp_path / "out.mp4"
+    process = subprocess.Popen(
+        command(
+            "swap",
+            "-s",
+            workspace["source"],
+            "-t",
+            str(clip),
+            "-o",
+            str(output),
+            "--models-dir",
+            workspace["models"],
+            "--json",
+            "--detect-every",
+            "1",
+        ),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:  # wait until frames are flowing
+        line = process.stdout.readline()
+        if '"progress"' in line:
+            break
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 130, err
+    assert "Traceback" not in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["long.mp4"]
