@@ -29,8 +29,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 import requests
 
-from facedeck.core.errors import CancelledError, FaceDeckError, UsageError
-from facedeck.core.version import SOFTWARE_NAME, software_version
+from .errors import CancelledError, FaceDeckError, UsageError
+from .version import SOFTWARE_NAME, software_version
 
 log = logging.getLogger(__name__)
 

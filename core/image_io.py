@@ -36,13 +36,13 @@ from PIL import (
     features,
 )
 
-from facedeck.core.errors import InputError, OutputError
-from facedeck.core.metadata import (
+from .errors import InputError, OutputError
+from .metadata import (
     synthetic_description,
     synthetic_text_fields,
     synthetic_xmp_packet,
 )
-from facedeck.core.version import software_label
+from .version import software_label
 
 logger = logging.getLogger(__name__)
 
@@ -75,7 +75,7 @@ _EXIF_SOFTWARE = 0x0131
 _EXIF_IMAGE_DESCRIPTION = 0x010E
 
 # What Pillow's plugins raise for malformed data (Image.open catches the same family).
-_PIL_ERRORS = (
+PIL_DECODE_ERRORS = (
     OSError,
     SyntaxError,
     ValueError,
@@ -237,7 +237,7 @@ def _open_header(data: bytes, fmt: str, source: str) -> ImageFile.ImageFile:
         plugin = WebPImagePlugin.WebPImageFile
     try:
         return plugin(io.BytesIO(data))
-    except _PIL_ERRORS as error:
+    except PIL_DECODE_ERRORS as error:
         raise InputError(f"{source}: {fmt} header is truncated or corrupt ({_one_line(error)})") from None
 
 
@@ -249,7 +249,7 @@ def _decode_with_pillow(header: ImageFile.ImageFile, source: str, fmt: str) -> n
         # load() reads all the data, so a truncated file fails here and not later.
         header.load()
         return _pillow_to_array(header, source)
-    except _PIL_ERRORS as error:
+    except PIL_DECODE_ERRORS as error:
         raise InputError(f"{source}: {fmt} image is truncated or corrupt ({_one_line(error)})") from None
 
 
@@ -298,7 +298,7 @@ def _decode_with_cv2(data: bytes, source: str, fmt: str) -> np.ndarray:
 def _header_orientation(header: ImageFile.ImageFile, source: str) -> int:
     try:
         value = header.getexif().get(_EXIF_ORIENTATION, 1)
-    except _PIL_ERRORS as error:
+    except PIL_DECODE_ERRORS as error:
         # Broken EXIF should not make an otherwise good photo unreadable.
         logger.warning("%s: ignoring unreadable EXIF data (%s)", source, _one_line(error))
         return 1
@@ -324,7 +324,7 @@ def _png_orientation(data: bytes) -> int:
             exif = Image.Exif()
             try:
                 exif.load(data[pos + 8 : pos + 8 + length])
-            except _PIL_ERRORS:
+            except PIL_DECODE_ERRORS:
                 return 1
             value = exif.get(_EXIF_ORIENTATION, 1)
             return value if isinstance(value, int) and 1 <= value <= 8 else 1
@@ -436,7 +436,7 @@ def _pillow_format_name(data: bytes) -> str | None:
     try:
         with Image.open(io.BytesIO(data)) as im:
             return im.format
-    except _PIL_ERRORS:  # includes UnidentifiedImageError
+    except PIL_DECODE_ERRORS:  # includes UnidentifiedImageError
         return None
 
 

@@ -27,7 +27,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
-from facedeck.core.errors import ModelLoadError, ProviderError, RuntimeInstallError
+from .errors import ModelLoadError, ProviderError, RuntimeInstallError
 
 if TYPE_CHECKING:
     import onnxruntime

@@ -32,8 +32,9 @@ import av.error
 import numpy as np
 from PIL import GifImagePlugin, Image, ImageFile
 
-from facedeck.core.errors import InputError, OutputError
-from facedeck.core.metadata import synthetic_text_fields, synthetic_xmp_packet
+from .errors import InputError, OutputError
+from .image_io import PIL_DECODE_ERRORS
+from .metadata import synthetic_text_fields, synthetic_xmp_packet
 
 logger = logging.getLogger(__name__)
 
@@ -99,17 +100,6 @@ _MAX_CONSECUTIVE_BAD_FRAMES = 25
 # Packets looked at when guessing whether the frame rate is variable.
 _VFR_PROBE_PACKETS = 64
 
-# What Pillow raises for malformed data (same family as image_io).
-_PIL_ERRORS = (
-    OSError,
-    SyntaxError,
-    ValueError,
-    EOFError,
-    IndexError,
-    TypeError,
-    struct.error,
-    Image.DecompressionBombError,
-)
 
 # FFmpeg's display matrix is 3x3 int32: 16.16 fixed point, last column 2.30.
 _IDENTITY_MATRIX = (1 << 16, 0, 0, 0, 1 << 16, 0, 0, 0, 1 << 30)
@@ -126,7 +116,7 @@ def is_video_input(path: str | os.PathLike[str]) -> bool:
     try:
         with Image.open(path) as image:
             return getattr(image, "n_frames", 1) > 1
-    except _PIL_ERRORS:
+    except PIL_DECODE_ERRORS:
         return False  # unreadable: the image reader reports why
 
 
@@ -437,7 +427,7 @@ class VideoReader:
     def _probe_animation(self) -> VideoInfo:
         try:
             image = Image.open(self.path)
-        except _PIL_ERRORS as error:
+        except PIL_DECODE_ERRORS as error:
             raise self._fail(f": truncated or corrupt animation ({_one_line(error)})") from None
         self._probe = image
         width, height = image.size
@@ -458,7 +448,7 @@ class VideoReader:
                     image.load()  # a file cut inside the first frame fails now, not mid-job
                     self._animation_alpha = image.has_transparency_data
             image.seek(0)
-        except _PIL_ERRORS as error:
+        except PIL_DECODE_ERRORS as error:
             raise self._fail(f": truncated or corrupt animation ({_one_line(error)})") from None
         total = sum(durations)
         fmt = (image.format or self.path.suffix[1:]).lower()
@@ -585,7 +575,7 @@ class VideoReader:
     def _animation_items(self) -> Iterator[SourceFrame]:
         try:
             image = Image.open(self.path)
-        except _PIL_ERRORS as error:
+        except PIL_DECODE_ERRORS as error:
             raise VideoInputError(
                 f"{self._source}: truncated or corrupt animation ({_one_line(error)})"
             ) from None
@@ -599,7 +589,7 @@ class VideoReader:
                     image.load()
                     mode = "RGBA" if self._animation_alpha else "RGB"
                     native = image.convert(mode)  # a copy: seek() reuses the frame buffer
-                except _PIL_ERRORS as error:
+                except PIL_DECODE_ERRORS as error:
                     reason = _one_line(error)
                     raise VideoInputError(
                         f"{self._source}: truncated or corrupt animation at frame {index} ({reason})"

@@ -33,6 +33,12 @@ def facedeck(*args: str, env: dict | None = None, cwd: Path | None = None) -> su
     )
 
 
+def swap(source, target, output, models_dir, *extra: str) -> subprocess.CompletedProcess:
+    """``facedeck --headless swap -s SOURCE -t TARGET -o OUTPUT --models-dir DIR [extra...]``."""
+    args = ["-s", str(source), "-t", str(target), "-o", str(output), "--models-dir", str(models_dir)]
+    return facedeck("swap", *args, *extra)
+
+
 def write_face_image(
     path: Path, faces: list[tuple[tuple[int, int, int], int, int, int]], size=(480, 360)
 ) -> Path:
@@ -70,18 +76,7 @@ def assert_clean_failure(result: subprocess.CompletedProcess, *fragments: str) -
 def test_swap_writes_a_marked_output_and_json_result(workspace, tmp_path):
     output = tmp_path / "out.jpg"
     models = workspace["models"].directory
-    result = facedeck(
-        "swap",
-        "-s",
-        str(workspace["source"]),
-        "-t",
-        str(workspace["target"]),
-        "-o",
-        str(output),
-        "--models-dir",
-        str(models),
-        "--json",
-    )
+    result = swap(str(workspace["source"]), str(workspace["target"]), str(output), str(models), "--json")
     assert result.returncode == 0, result.stderr
     line = json.loads(result.stdout.strip().splitlines()[-1])
     assert line["event"] == "result" and line["faces_found"] == 2 and line["faces_swapped"] == 1
@@ -114,17 +109,7 @@ def test_bad_input_is_one_line_and_leaves_no_output(workspace, tmp_path, kind, r
     source = bad if role == "source" else workspace["source"]
     target = bad if role == "target" else workspace["target"]
     output = tmp_path / "out.png"
-    result = facedeck(
-        "swap",
-        "-s",
-        str(source),
-        "-t",
-        str(target),
-        "-o",
-        str(output),
-        "--models-dir",
-        str(workspace["models"].directory),
-    )
+    result = swap(source, target, output, workspace["models"].directory)
     assert_clean_failure(result, bad.name)
     assert result.returncode == 2
     assert list(tmp_path.iterdir()) == []
@@ -135,17 +120,7 @@ def test_no_face_names_the_image(workspace, tmp_path, role):
     source = workspace["blank"] if role == "source" else workspace["source"]
     target = workspace["blank"] if role == "target" else workspace["target"]
     output = tmp_path / "out.png"
-    result = facedeck(
-        "swap",
-        "-s",
-        str(source),
-        "-t",
-        str(target),
-        "-o",
-        str(output),
-        "--models-dir",
-        str(workspace["models"].directory),
-    )
+    result = swap(source, target, output, workspace["models"].directory)
     assert_clean_failure(result, "no face found in blank.png")
     assert result.returncode == 3
     assert not output.exists()
@@ -155,18 +130,7 @@ def test_missing_models_name_files_and_directory(workspace, tmp_path):
     empty = tmp_path / "no-models"
     empty.mkdir()
     output = tmp_path / "out.png"
-    result = facedeck(
-        "swap",
-        "-s",
-        str(workspace["source"]),
-        "-t",
-        str(workspace["target"]),
-        "-o",
-        str(output),
-        "--models-dir",
-        str(empty),
-        "--enhance",
-    )
+    result = swap(str(workspace["source"]), str(workspace["target"]), str(output), str(empty), "--enhance")
     assert_clean_failure(
         result, "det_10g.onnx", "w600k_r50.onnx", "inswapper_128.onnx", "GFPGANv1.4.onnx", str(empty)
     )
@@ -176,15 +140,10 @@ def test_missing_models_name_files_and_directory(workspace, tmp_path):
 
 def test_unavailable_provider_is_a_clear_error(workspace, tmp_path):
     output = tmp_path / "out.png"
-    result = facedeck(
-        "swap",
-        "-s",
+    result = swap(
         str(workspace["source"]),
-        "-t",
         str(workspace["target"]),
-        "-o",
         str(output),
-        "--models-dir",
         str(workspace["models"].directory),
         "--provider",
         "cuda",
@@ -196,15 +155,10 @@ def test_unavailable_provider_is_a_clear_error(workspace, tmp_path):
 
 def test_output_never_overwrites_an_input(workspace):
     before = workspace["target"].read_bytes()
-    result = facedeck(
-        "swap",
-        "-s",
+    result = swap(
         str(workspace["source"]),
-        "-t",
         str(workspace["target"]),
-        "-o",
         str(workspace["target"]),
-        "--models-dir",
         str(workspace["models"].directory),
     )
     assert_clean_failure(result, "overwrite")
