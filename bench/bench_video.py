@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -92,6 +93,19 @@ def pipelined(
     return result.frames, time.perf_counter() - started
 
 
+def busy_cores(run, *args):
+    """Run ``run(*args)``; return its result and the CPU time of all threads divided by wall time."""
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_SELF)
+    started = time.perf_counter()
+    result = run(*args)
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return result, cpu / wall
+
+
 def peak_rss_child(clip: Path, output: Path, models_dir: Path) -> float:
     """Run the pipelined job in a fresh process (this script in --child mode); its peak RSS in MB."""
     result = subprocess.run(
@@ -136,16 +150,22 @@ def main() -> int:
         frames = int(args.seconds * args.fps)
         print(f"making a {SIZE[0]}x{SIZE[1]} {args.seconds:.0f} s clip ({frames} frames)...", flush=True)
         clip = make_clip(root / "clip.mp4", frames=frames, size=SIZE, fps=args.fps, draw=draw_face, crf=18)
-        print("x264 preset   sequential   pipelined   speed-up   (detect every 3 frames, stand-in models)")
+        print("x264 preset   sequential         pipelined          speed-up")
+        print("             (in brackets: cores busy on average; ceiling: all cores / sequential's)")
         for preset in args.presets:
             encoder = EncoderSettings(codec="h264", quality=80, preset=preset, hardware="off")
-            count, seconds = sequential(clip, root / f"sequential-{preset}.mp4", models.directory, encoder)
+            (count, seconds), seq_cores = busy_cores(
+                sequential, clip, root / f"sequential-{preset}.mp4", models.directory, encoder
+            )
             sequential_fps = count / seconds
-            count, seconds = pipelined(clip, root / f"pipelined-{preset}.mp4", models.directory, encoder)
+            (count, seconds), pipe_cores = busy_cores(
+                pipelined, clip, root / f"pipelined-{preset}.mp4", models.directory, encoder
+            )
             pipelined_fps = count / seconds
             print(
-                f"{preset:>11} {sequential_fps:8.1f} fps {pipelined_fps:8.1f} fps "
-                f"{pipelined_fps / sequential_fps:8.2f}x"
+                f"{preset:>11} {sequential_fps:7.1f} fps ({seq_cores:.2f}) "
+                f"{pipelined_fps:7.1f} fps ({pipe_cores:.2f}) {pipelined_fps / sequential_fps:7.2f}x"
+                f"   ceiling {os.cpu_count() / seq_cores:.2f}x"
             )
         if args.long_seconds > 0:
             long_frames = int(args.long_seconds * args.fps)
