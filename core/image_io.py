@@ -479,6 +479,11 @@ def check_output_path(output: str | os.PathLike[str], inputs: Sequence[str | os.
     if suffix not in OUTPUT_EXTENSIONS:
         problem = f"cannot write {suffix}" if suffix else "has no file extension"
         raise OutputError(f"{path}: {problem}; use one of {_listed(OUTPUT_EXTENSIONS)}")
+    return check_output_location(path, inputs)
+
+
+def check_output_location(path: Path, inputs: Sequence[str | os.PathLike[str]] = ()) -> Path:
+    """Any output (image or video): not one of the inputs, in an existing folder, not a folder."""
     for source in inputs:
         if _same_file(path, Path(source)):
             raise OutputError(f"{path}: would overwrite the input {source}; choose another output name")

@@ -24,6 +24,7 @@ import numpy as np
 from .engine import FaceSwapEngine
 from .errors import CancelledError, NoFaceError, OutputError
 from .face import Face
+from .image_io import check_output_location
 from .image_job import FaceAssignment
 from .selection import SelectionMode
 from .tracking import FaceTracker, TrackerSettings
@@ -117,12 +118,7 @@ def check_video_output(output: Path, inputs: list[Path]) -> None:
         raise OutputError(
             f"{output.name}: a video needs a video output (.mp4 .mov .mkv .avi .webm .gif .webp)"
         )
-    if not output.parent.is_dir():
-        raise OutputError(f"{output.parent} does not exist")
-    resolved = output.resolve()
-    for path in inputs:
-        if path.exists() and path.resolve() == resolved:
-            raise OutputError(f"{output} would overwrite the input {path.name}")
+    check_output_location(output, inputs)
 
 
 class _OneFaceChoice:
