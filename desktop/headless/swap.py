@@ -36,8 +36,8 @@ def fraction(text: str) -> float:
 def add_parser(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser(
         "swap",
-        help="swap faces in an image",
-        description="Put the source face onto faces in the target image and write the result.",
+        help="swap faces in an image or a video",
+        description="Put the source face onto faces in the target image or video and write the result.",
     )
     parser.add_argument(
         "-s",
@@ -47,13 +47,15 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         metavar="SRC",
         help="photo(s) of the source person; several photos of one person are averaged",
     )
-    parser.add_argument("-t", "--target", required=True, metavar="TARGET", help="image to put the face into")
+    parser.add_argument(
+        "-t", "--target", required=True, metavar="TARGET", help="image or video to put the face into"
+    )
     parser.add_argument(
         "-o",
         "--output",
         required=True,
         metavar="OUT",
-        help="output image; its extension picks the format (.jpg .png .webp .tif)",
+        help="output file; its extension picks the format (.jpg .png .webp .tif; .mp4 .mov .mkv .avi .webm .gif .webp)",
     )
     parser.add_argument(
         "--select",
