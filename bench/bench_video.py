@@ -66,12 +66,12 @@ def sequential(
                 writer.write_audio(item)
                 continue
             faces = tracker.update(item.image, item.time)
-            image = None
+            image = regions = None
             if faces:
                 work = item.image.copy()
-                engine.process(work, faces=faces)
-                image = work
-            writer.write_frame(item, image)
+                result = engine.process(work, faces=faces)
+                image, regions = work, result.regions
+            writer.write_frame(item, image, regions)
             frames += 1
     return frames, time.perf_counter() - started
 

@@ -64,6 +64,8 @@ class FrameResult:
     faces_found: int
     faces_swapped: int
     timings: dict[str, float] = field(default_factory=dict)
+    # rectangles (x0, y0, x1, y1) the swap and enhancement wrote into; nothing else changed
+    regions: list[tuple[int, int, int, int]] = field(default_factory=list)
 
 
 def estimate_kps_from_box(bbox: np.ndarray) -> np.ndarray:
@@ -241,8 +243,8 @@ class FaceSwapEngine:
             threshold=self.settings.distance_threshold,
         )
 
-    def swap_face(self, frame_bgr: np.ndarray, face: Face, source_index: int) -> None:
-        """Swap one face in place."""
+    def swap_face(self, frame_bgr: np.ndarray, face: Face, source_index: int) -> tuple[int, int, int, int]:
+        """Swap one face in place; returns the rectangle it changed."""
         swapper = self.models.swapper
         settings = self.settings
         matrix = swapper.crop_matrix(face.kps)
@@ -254,19 +256,19 @@ class FaceSwapEngine:
             if landmarks is None:
                 landmarks = self.models.landmarks.predict(frame_bgr, face)
             mask = without_mouth(mask, mouth_mask(landmarks, matrix, SWAP_CROP_SIZE))
-        paste_roi(frame_bgr, swapped, matrix, mask)
+        return paste_roi(frame_bgr, swapped, matrix, mask)
 
-    def enhance_face(self, frame_bgr: np.ndarray, face: Face) -> None:
+    def enhance_face(self, frame_bgr: np.ndarray, face: Face) -> tuple[int, int, int, int]:
         """Run the restorer on a (swapped) face and blend it in by the chosen strength."""
         strength = max(0, min(100, int(self.settings.enhance_strength))) / 100.0
         if strength <= 0:
-            return
+            return (0, 0, 0, 0)
         restorer = self.models.restorer
         matrix = restorer.crop_matrix(face.kps)
         crop = cv2.warpAffine(frame_bgr, matrix, (512, 512), flags=cv2.INTER_LINEAR)
         restored = restorer.restore_crop(crop)
         mask = feathered_mask(512, self.settings.mask_padding, self.settings.mask_blur) * strength
-        paste_roi(frame_bgr, restored, matrix, mask)
+        return paste_roi(frame_bgr, restored, matrix, mask)
 
     def process(self, frame_bgr: np.ndarray, faces: list[Face] | None = None) -> FrameResult:
         """Swap the selected faces of ``frame_bgr`` in place and return it.
@@ -288,12 +290,11 @@ class FaceSwapEngine:
                 self.models.landmarks.predict(frame_bgr, face)
         timings["select"] = time.perf_counter() - mark
         mark = time.perf_counter()
-        for face, source_index in chosen:
-            self.swap_face(frame_bgr, face, source_index)
+        regions = [self.swap_face(frame_bgr, face, source_index) for face, source_index in chosen]
         timings["swap"] = time.perf_counter() - mark
         if self.settings.enhance:
             mark = time.perf_counter()
-            for face, _ in chosen:
-                self.enhance_face(frame_bgr, face)
+            regions += [self.enhance_face(frame_bgr, face) for face, _ in chosen]
             timings["enhance"] = time.perf_counter() - mark
-        return FrameResult(frame_bgr, len(faces), len(chosen), timings)
+        regions = [region for region in regions if region[2] > region[0] and region[3] > region[1]]
+        return FrameResult(frame_bgr, len(faces), len(chosen), timings, regions)

@@ -21,7 +21,7 @@ import logging
 import os
 import struct
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -242,6 +242,21 @@ def _stored(image: np.ndarray, op: str) -> np.ndarray:
     """Inverse of :func:`_upright`: back to the orientation the input stored."""
     inverse = {"cw": "ccw", "ccw": "cw"}.get(op, op)  # the others undo themselves
     return _upright(image, inverse)
+
+
+def _i420_planes(packed: np.ndarray, width: int, height: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Views of the Y, U and V planes of a packed yuv420p array (even width and height).
+
+    The chroma planes are not whole rows of the packed array when height / 2 is odd, so
+    split the flat buffer by plane sizes instead of by rows.
+    """
+    flat = packed.reshape(-1)
+    luma_size = width * height
+    chroma_size = (width // 2) * (height // 2)
+    luma = flat[:luma_size].reshape(height, width)
+    chroma_u = flat[luma_size : luma_size + chroma_size].reshape(height // 2, width // 2)
+    chroma_v = flat[luma_size + chroma_size : luma_size + 2 * chroma_size].reshape(height // 2, width // 2)
+    return luma, chroma_u, chroma_v
 
 
 def _display_matrix(frame: av.VideoFrame) -> tuple[int, ...] | None:
@@ -769,17 +784,24 @@ class VideoWriter:
         else:
             self.abort()
 
-    def write_frame(self, frame: SourceFrame, image: np.ndarray | None) -> None:
+    def write_frame(
+        self,
+        frame: SourceFrame,
+        image: np.ndarray | None,
+        regions: Sequence[tuple[int, int, int, int]] | None = None,
+    ) -> None:
         """Encode ``frame`` at its original timestamp.
 
         ``image`` None passes the decoded frame through untouched (no BGR round trip);
         otherwise ``image`` is the new upright BGR uint8 picture, same size as ``frame.image``.
+        ``regions`` (x0, y0, x1, y1), when given, are the only places ``image`` differs from
+        the decoded frame: video outputs then convert just those back to YUV.
         """
         if image is not None:
             expected = frame.image.shape
             if image.shape != expected or image.dtype != np.uint8:
                 raise ValueError(f"image must be uint8 {expected}, got {image.dtype} {image.shape}")
-        self._sink.write_frame(frame, image)
+        self._sink.write_frame(frame, image, regions)
 
     def write_audio(self, chunk: AudioChunk) -> None:
         """Copy or transcode one audio packet (ignored when the output has no audio)."""
@@ -1009,7 +1031,23 @@ class _AvSink:
 
     # -- writing
 
-    def write_frame(self, frame: SourceFrame, image: np.ndarray | None) -> None:
+    def write_frame(
+        self,
+        frame: SourceFrame,
+        image: np.ndarray | None,
+        regions: Sequence[tuple[int, int, int, int]] | None = None,
+    ) -> None:
+        """Encode ``frame``: untouched (``image`` None), or with ``image``'s pixels.
+
+        ``regions`` (x0, y0, x1, y1 in ``image``) says where ``image`` differs from the
+        decoded frame; when the decoded frame can take them, only those rectangles are
+        converted back to YUV and the rest of the frame keeps its decoded values exactly.
+        """
+        if image is not None and regions is not None:
+            patched = self._patch_regions(frame, image, regions)
+            if patched is not None:
+                self._encode(frame, patched)
+                return
         if image is None:
             native = frame.native
             if isinstance(native, Image.Image):
@@ -1025,6 +1063,9 @@ class _AvSink:
         else:
             stored = _stored(image, self._orientation)
             video_frame = self._reformat(av.VideoFrame.from_ndarray(stored, format="bgr24"))
+        self._encode(frame, video_frame)
+
+    def _encode(self, frame: SourceFrame, video_frame: Any) -> None:
         video_frame.pts = self._next_pts(frame)
         video_frame.time_base = self._time_base
         video_frame.pict_type = av.video.frame.PictureType.NONE  # let the encoder choose
@@ -1037,6 +1078,44 @@ class _AvSink:
         except OSError as error:
             raise OutputError(f"{self._path}: cannot write the file ({_av_message(error)})") from None
         self._frames += 1
+
+    def _patch_regions(
+        self, frame: SourceFrame, image: np.ndarray, regions: Sequence[tuple[int, int, int, int]]
+    ) -> Any | None:
+        """The decoded YUV 4:2:0 frame with only ``regions`` replaced from ``image``, or None
+        when that shortcut does not apply (rotation, another pixel format or size)."""
+        native = frame.native
+        if (
+            not isinstance(native, av.VideoFrame)
+            or self._orientation != "none"
+            or native.format.name != self._pix_fmt
+            or self._pix_fmt != "yuv420p"
+            or (native.width, native.height) != self._stored_size
+        ):
+            return None
+        width, height = self._stored_size
+        planes = native.to_ndarray()  # (H * 3 / 2, W): Y, then U and V at half resolution
+        luma, chroma_u, chroma_v = _i420_planes(planes, width, height)
+        for x0, y0, x1, y1 in regions:
+            # 4:2:0 chroma covers 2x2 blocks: widen to even edges
+            x0, y0 = max(0, x0 - x0 % 2), max(0, y0 - y0 % 2)
+            x1, y1 = min(width, x1 + x1 % 2), min(height, y1 + y1 % 2)
+            if x1 - x0 < 2 or y1 - y0 < 2:
+                continue
+            patch = av.VideoFrame.from_ndarray(np.ascontiguousarray(image[y0:y1, x0:x1]), format="bgr24")
+            patch = patch.reformat(
+                format="yuv420p", dst_colorspace=self._colorspace, dst_color_range=self._color_range
+            ).to_ndarray()
+            patch_y, patch_u, patch_v = _i420_planes(patch, x1 - x0, y1 - y0)
+            luma[y0:y1, x0:x1] = patch_y
+            chroma_u[y0 // 2 : y1 // 2, x0 // 2 : x1 // 2] = patch_u
+            chroma_v[y0 // 2 : y1 // 2, x0 // 2 : x1 // 2] = patch_v
+        patched = av.VideoFrame.from_ndarray(planes, format="yuv420p")
+        if self._colorspace:
+            patched.colorspace = self._colorspace
+        if self._color_range:
+            patched.color_range = self._color_range
+        return patched
 
     def _reformat(self, video_frame: Any) -> Any:
         width, height = self._stored_size
@@ -1211,7 +1290,13 @@ class _AnimationSink:
         except OSError as error:
             raise OutputError(f"{path}: cannot write the file ({_av_message(error)})") from None
 
-    def write_frame(self, frame: SourceFrame, image: np.ndarray | None) -> None:
+    def write_frame(
+        self,
+        frame: SourceFrame,
+        image: np.ndarray | None,
+        regions: Sequence[tuple[int, int, int, int]] | None = None,
+    ) -> None:
+        del regions  # palette and WebP frames are rebuilt whole anyway
         picture = self._picture(frame, image)
         # A frame's duration may only be known from the next frame's time.
         if self._pending is not None:

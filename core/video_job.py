@@ -195,8 +195,8 @@ def _run(
                 if isinstance(item, AudioChunk):
                     writer.write_audio(item)
                 else:
-                    frame, image = item
-                    writer.write_frame(frame, image)
+                    frame, image, regions = item
+                    writer.write_frame(frame, image, regions)
 
         stages = [_Stage("facedeck-decode", decode, stop), _Stage("facedeck-encode", encode, stop)]
         for stage in stages:
@@ -220,15 +220,15 @@ def _run(
             frame: SourceFrame = item
             faces = tracker.update(frame.image, frame.time)
             faces_seen += bool(faces)
-            image = None
+            image = regions = None
             if faces:
                 chosen = one_face.pick(faces) if one_face else faces
                 work = np.array(frame.image, copy=True)
                 result = engine.process(work, faces=chosen)
                 if result.faces_swapped:
-                    image = result.frame
+                    image, regions = result.frame, result.regions
                     frames_with_swaps += 1
-            _put(processed, (frame, image), stop)
+            _put(processed, (frame, image, regions), stop)
             frames += 1
             now = time.perf_counter()
             if progress and (now - last_report >= 0.25):

@@ -55,7 +55,8 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         "--output",
         required=True,
         metavar="OUT",
-        help="output file; its extension picks the format (.jpg .png .webp .tif; .mp4 .mov .mkv .avi .webm .gif .webp)",
+        help="output file; its extension picks the format "
+        "(.jpg .png .webp .tif; .mp4 .mov .mkv .avi .webm .gif .webp)",
     )
     parser.add_argument(
         "--select",

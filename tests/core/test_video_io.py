@@ -660,3 +660,29 @@ def test_a_truncated_tail_keeps_what_came_before(clips: dict[str, Path], tmp_pat
         frames = [item for item in reader.items(with_audio=False)]
         assert reader.truncated
     assert 0 < len(frames) < 24
+
+
+@pytest.mark.parametrize(
+    "region", [(3, 5, 40, 75), (0, 0, 64, 70), (250, 200, 320, 240), (100, 101, 101, 102)]
+)
+def test_changed_regions_only_are_converted_back(tmp_path, region):
+    clip = make_clip(tmp_path / "in.mp4", frames=4, size=(320, 240), audio=False)
+    output = tmp_path / "out.mp4"
+    x0, y0, x1, y1 = region
+    with VideoReader(clip) as reader:
+        frames = [item for item in reader.items(with_audio=False)]
+        with VideoWriter(
+            output, reader, EncoderSettings(quality=100, hardware="off"), container_format="mp4"
+        ) as w:
+            for frame in frames:
+                image = frame.image.copy()
+                image[y0:y1, x0:x1] = (0, 0, 255)
+                w.write_frame(frame, image, [region])
+    decoded = decode_frames(output)
+    for frame, out in zip(frames, decoded, strict=True):
+        outside = np.ones(out.shape[:2], bool)
+        outside[max(0, y0 - 2) : y1 + 2, max(0, x0 - 2) : x1 + 2] = False  # 4:2:0 blocks around the edge
+        assert np.array_equal(out[outside], frame.image[outside])
+        if x1 - x0 > 4 and y1 - y0 > 4:
+            inner = out[y0 + 2 : y1 - 2, x0 + 2 : x1 - 2].astype(int)
+            assert np.abs(inner - [0, 0, 255]).max() <= 6
