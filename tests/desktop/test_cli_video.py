@@ -26,6 +26,21 @@ def facedeck(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run(command(*args), capture_output=True, text=True, timeout=180)
 
 
+def swap(workspace, target, output, *extra: str) -> subprocess.CompletedProcess:
+    """``facedeck --headless swap`` with the workspace's source photo and models."""
+    args = [
+        "-s",
+        workspace["source"],
+        "-t",
+        str(target),
+        "-o",
+        str(output),
+        "--models-dir",
+        workspace["models"],
+    ]
+    return facedeck("swap", *args, *extra)
+
+
 def moving_face(index, image):
     image[...] = np.random.default_rng(index).integers(100, 157, image.shape, dtype=np.uint8)
     draw_square_face(image, RED, 10 + 3 * index, 30, 60)
@@ -51,20 +66,7 @@ def workspace(tmp_path_factory):
 
 def test_video_swap_with_json_progress_and_result(workspace, tmp_path):
     output = tmp_path / "out.mov"
-    result = facedeck(
-        "swap",
-        "-s",
-        workspace["source"],
-        "-t",
-        str(workspace["clip"]),
-        "-o",
-        str(output),
-        "--models-dir",
-        workspace["models"],
-        "--json",
-        "--detect-every",
-        "2",
-    )
+    result = swap(workspace, str(workspace["clip"]), str(output), "--json", "--detect-every", "2")
     assert result.returncode == 0, result.stderr
     events = [json.loads(line) for line in result.stdout.splitlines()]
     final = events[-1]
@@ -76,20 +78,7 @@ def test_video_swap_with_json_progress_and_result(workspace, tmp_path):
 
 def test_no_audio_flag_and_progress_bar_text(workspace, tmp_path):
     output = tmp_path / "out.mkv"
-    result = facedeck(
-        "swap",
-        "-s",
-        workspace["source"],
-        "-t",
-        str(workspace["clip"]),
-        "-o",
-        str(output),
-        "--models-dir",
-        workspace["models"],
-        "--no-audio",
-        "--codec",
-        "vp9",
-    )
+    result = swap(workspace, str(workspace["clip"]), str(output), "--no-audio", "--codec", "vp9")
     assert result.returncode == 0, result.stderr
     assert audio_info(output) == []
     assert "100%" in result.stderr and "fps" in result.stderr  # progress lines when not on a terminal
@@ -100,17 +89,7 @@ def test_no_audio_flag_and_progress_bar_text(workspace, tmp_path):
 def test_bad_videos_fail_in_one_line_with_nothing_written(workspace, tmp_path, kind):
     bad = workspace["bad"][kind]
     output = tmp_path / "out.mp4"
-    result = facedeck(
-        "swap",
-        "-s",
-        workspace["source"],
-        "-t",
-        str(bad),
-        "-o",
-        str(output),
-        "--models-dir",
-        workspace["models"],
-    )
+    result = swap(workspace, str(bad), str(output))
     assert result.returncode == 2, result.stderr
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith("facedeck: error: ") and bad.name in lines[0]
@@ -119,17 +98,7 @@ def test_bad_videos_fail_in_one_line_with_nothing_written(workspace, tmp_path, k
 
 
 def test_image_output_for_a_video_is_refused(workspace, tmp_path):
-    result = facedeck(
-        "swap",
-        "-s",
-        workspace["source"],
-        "-t",
-        str(workspace["clip"]),
-        "-o",
-        str(tmp_path / "out.png"),
-        "--models-dir",
-        workspace["models"],
-    )
+    result = swap(workspace, str(workspace["clip"]), str(tmp_path / "out.png"))
     assert result.returncode == 2 and "needs a video output" in result.stderr
 
 
