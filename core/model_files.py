@@ -80,7 +80,3 @@ def fetch_command(directory: Path, roles: Iterable[Role]) -> str:
         command += f' --models-dir "{directory}"'
     return command
 
-
-def inventory(directory: Path) -> dict[str, bool]:
-    """Every known model file name and whether it is present."""
-    return {spec.file: (directory / spec.file).is_file() for spec in load_manifest().models.values()}

@@ -7,6 +7,7 @@ import platform
 import sys
 
 from ...core import model_files
+from ...core.model_store import ModelStatus, ModelStore
 from ...core.runtime import describe_runtime
 from ...core.version import software_label
 from .common import emit_json, say
@@ -24,7 +25,10 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     runtime = describe_runtime()
     directory = model_files.resolve_models_dir(args.models_dir)
-    models = model_files.inventory(directory)
+    # remembered hashes only: doctor must stay quick, 'models verify' re-hashes
+    states = ModelStore(directory).states()
+    models = {state.spec.file: state.status is not ModelStatus.MISSING for state in states}
+    statuses = {state.spec.file: state.status.value for state in states}
     report = {
         "facedeck": software_label(),
         "python": f"{platform.python_version()} ({sys.executable})",
@@ -32,6 +36,7 @@ def run(args: argparse.Namespace) -> int:
         "onnxruntime": runtime,
         "models_dir": str(directory),
         "models": models,
+        "model_status": statuses,
     }
     if args.json:
         emit_json("doctor", **report)
@@ -44,8 +49,8 @@ def run(args: argparse.Namespace) -> int:
         say(f"Providers     {', '.join(runtime.get('available_providers') or []) or 'none'}")
         say(f"Auto picks    {runtime.get('auto_choice') or '-'}")
         say(f"Models dir    {directory}")
-        for name, present in models.items():
-            say(f"  {'present' if present else 'missing':8} {name}")
+        for name, status in statuses.items():
+            say(f"  {status:8} {name}")
         for problem in runtime.get("problems") or []:
             say(f"PROBLEM: {problem}")
     return 1 if runtime.get("problems") else 0

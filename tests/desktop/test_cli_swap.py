@@ -250,4 +250,6 @@ def test_doctor_reports_runtime_and_models(workspace):
     assert report["models"]["GFPGANv1.4.onnx"] is True
     assert report["models"]["inswapper_128_fp16.onnx"] is False
     text = facedeck("doctor", "--models-dir", str(workspace["models"].directory))
-    assert "present  det_10g.onnx" in text.stdout and "missing  inswapper_128_fp16.onnx" in text.stdout
+    # the stand-ins were imported with --trust by the model factory
+    assert report["model_status"]["det_10g.onnx"] == "trusted"
+    assert "trusted  det_10g.onnx" in text.stdout and "missing  inswapper_128_fp16.onnx" in text.stdout
