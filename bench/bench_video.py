@@ -134,6 +134,13 @@ def main() -> int:
     parser.add_argument(
         "--presets", nargs="+", default=["ultrafast", "veryfast"], help="x264 presets to compare"
     )
+    parser.add_argument(
+        "--encoder-threads",
+        nargs="+",
+        type=int,
+        default=[0, 1],
+        help="x264 threads to compare (0: x264's choice)",
+    )
     parser.add_argument("--child", nargs=3, metavar=("CLIP", "OUT", "MODELS"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -150,23 +157,26 @@ def main() -> int:
         frames = int(args.seconds * args.fps)
         print(f"making a {SIZE[0]}x{SIZE[1]} {args.seconds:.0f} s clip ({frames} frames)...", flush=True)
         clip = make_clip(root / "clip.mp4", frames=frames, size=SIZE, fps=args.fps, draw=draw_face, crf=18)
-        print("x264 preset   sequential         pipelined          speed-up")
+        print("x264 preset  threads   sequential         pipelined          speed-up")
         print("             (in brackets: cores busy on average; ceiling: all cores / sequential's)")
         for preset in args.presets:
-            encoder = EncoderSettings(codec="h264", quality=80, preset=preset, hardware="off")
-            (count, seconds), seq_cores = busy_cores(
-                sequential, clip, root / f"sequential-{preset}.mp4", models.directory, encoder
-            )
-            sequential_fps = count / seconds
-            (count, seconds), pipe_cores = busy_cores(
-                pipelined, clip, root / f"pipelined-{preset}.mp4", models.directory, encoder
-            )
-            pipelined_fps = count / seconds
-            print(
-                f"{preset:>11} {sequential_fps:7.1f} fps ({seq_cores:.2f}) "
-                f"{pipelined_fps:7.1f} fps ({pipe_cores:.2f}) {pipelined_fps / sequential_fps:7.2f}x"
-                f"   ceiling {os.cpu_count() / seq_cores:.2f}x"
-            )
+            for threads in args.encoder_threads:
+                encoder = EncoderSettings(
+                    codec="h264", quality=80, preset=preset, hardware="off", threads=threads or None
+                )
+                (count, seconds), seq_cores = busy_cores(
+                    sequential, clip, root / f"sequential-{preset}.mp4", models.directory, encoder
+                )
+                sequential_fps = count / seconds
+                (count, seconds), pipe_cores = busy_cores(
+                    pipelined, clip, root / f"pipelined-{preset}.mp4", models.directory, encoder
+                )
+                pipelined_fps = count / seconds
+                print(
+                    f"{preset:>11} {threads or 'auto':>8} {sequential_fps:7.1f} fps ({seq_cores:.2f}) "
+                    f"{pipelined_fps:7.1f} fps ({pipe_cores:.2f}) {pipelined_fps / sequential_fps:7.2f}x"
+                    f"   ceiling {os.cpu_count() / seq_cores:.2f}x"
+                )
         if args.long_seconds > 0:
             long_frames = int(args.long_seconds * args.fps)
             long_clip = make_clip(

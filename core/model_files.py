@@ -79,4 +79,3 @@ def fetch_command(directory: Path, roles: Iterable[Role]) -> str:
     if directory != resolve_models_dir():
         command += f' --models-dir "{directory}"'
     return command
-

@@ -693,6 +693,7 @@ class EncoderSettings:
     hardware: str = "auto"
     pixel_format: str = "yuv420p"
     audio: bool = True
+    threads: int | None = None  # encoder threads; None lets the encoder choose
 
 
 def encoder_options(encoder: str, quality: int, preset: str | None = None) -> dict[str, str]:
@@ -936,6 +937,8 @@ class _AvSink:
             stream = container.add_stream(encoder, options=options)
             stream.width, stream.height = self._stored_size
             stream.pix_fmt = pix_fmt
+            if settings.threads:
+                stream.codec_context.thread_count = settings.threads
             stream.time_base = self._time_base
             stream.codec_context.time_base = self._time_base
             rate = self._cfr_rate or self._info.average_rate

@@ -686,3 +686,14 @@ def test_changed_regions_only_are_converted_back(tmp_path, region):
         if x1 - x0 > 4 and y1 - y0 > 4:
             inner = out[y0 + 2 : y1 - 2, x0 + 2 : x1 - 2].astype(int)
             assert np.abs(inner - [0, 0, 255]).max() <= 6
+
+
+def test_encoder_thread_count_is_applied(tmp_path):
+    clip = make_clip(tmp_path / "in.mp4", frames=3, size=(160, 120), audio=False)
+    with VideoReader(clip) as reader:
+        settings = EncoderSettings(quality=80, hardware="off", threads=1)
+        with VideoWriter(tmp_path / "out.mp4", reader, settings, container_format="mp4") as writer:
+            assert writer._sink._video.codec_context.thread_count == 1
+            for frame in reader.items(with_audio=False):
+                writer.write_frame(frame, None)
+    assert len(decode_frames(tmp_path / "out.mp4")) == 3

@@ -78,7 +78,16 @@ def test_video_swap_with_json_progress_and_result(workspace, tmp_path):
 
 def test_no_audio_flag_and_progress_bar_text(workspace, tmp_path):
     output = tmp_path / "out.mkv"
-    result = swap(workspace, str(workspace["clip"]), str(output), "--no-audio", "--codec", "vp9")
+    result = swap(
+        workspace,
+        str(workspace["clip"]),
+        str(output),
+        "--no-audio",
+        "--codec",
+        "vp9",
+        "--encoder-threads",
+        "1",
+    )
     assert result.returncode == 0, result.stderr
     assert audio_info(output) == []
     assert "100%" in result.stderr and "fps" in result.stderr  # progress lines when not on a terminal
@@ -95,6 +104,11 @@ def test_bad_videos_fail_in_one_line_with_nothing_written(workspace, tmp_path, k
     assert len(lines) == 1 and lines[0].startswith("facedeck: error: ") and bad.name in lines[0]
     assert "Traceback" not in result.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_encoder_threads_must_be_positive(workspace, tmp_path):
+    result = swap(workspace, str(workspace["clip"]), str(tmp_path / "o.mp4"), "--encoder-threads", "0")
+    assert result.returncode == 2 and "--encoder-threads must be 1 or more" in result.stderr
 
 
 def test_image_output_for_a_video_is_refused(workspace, tmp_path):
