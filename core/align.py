@@ -84,10 +84,9 @@ def alignment_matrix(kps: np.ndarray, template: np.ndarray) -> np.ndarray:
 
 
 def warp_crop(frame: np.ndarray, matrix: np.ndarray, size: int) -> np.ndarray:
-    """Cut the ``size`` x ``size`` aligned crop out of ``frame``."""
-    return cv2.warpAffine(
-        frame, matrix, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
-    )
+    """Cut the ``size`` x ``size`` aligned crop out of ``frame`` (outside the frame: black,
+    as the models were trained with insightface's crops)."""
+    return cv2.warpAffine(frame, matrix, (size, size), flags=cv2.INTER_LINEAR)
 
 
 def invert_affine(matrix: np.ndarray) -> np.ndarray:

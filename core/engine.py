@@ -11,11 +11,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from . import model_files
-from .align import ARCFACE_TEMPLATE_112
+from .align import ARCFACE_TEMPLATE_112, warp_crop
 from .detector import FaceDetector
 from .errors import ModelMissingError, NoFaceError
 from .face import Face
@@ -25,6 +24,7 @@ from .model_files import Role
 from .model_store import ModelStore
 from .paste import feathered_mask, paste_roi
 from .recognizer import FaceRecognizer
+from .restorer import CROP_SIZE as RESTORE_CROP_SIZE
 from .restorer import FaceRestorer
 from .runtime import ProviderSelection, create_session, select_provider
 from .selection import DEFAULT_DISTANCE, Mapping, SelectionMode, SourceIdentity, assign, needs_embeddings
@@ -248,7 +248,7 @@ class FaceSwapEngine:
         swapper = self.models.swapper
         settings = self.settings
         matrix = swapper.crop_matrix(face.kps)
-        crop = cv2.warpAffine(frame_bgr, matrix, (SWAP_CROP_SIZE, SWAP_CROP_SIZE), flags=cv2.INTER_LINEAR)
+        crop = warp_crop(frame_bgr, matrix, SWAP_CROP_SIZE)
         swapped = swapper.swap_crop(crop, self._latents[source_index])
         mask = feathered_mask(SWAP_CROP_SIZE, settings.mask_padding, settings.mask_blur)
         if settings.mouth_mask:
@@ -265,9 +265,11 @@ class FaceSwapEngine:
             return (0, 0, 0, 0)
         restorer = self.models.restorer
         matrix = restorer.crop_matrix(face.kps)
-        crop = cv2.warpAffine(frame_bgr, matrix, (512, 512), flags=cv2.INTER_LINEAR)
+        crop = warp_crop(frame_bgr, matrix, RESTORE_CROP_SIZE)
         restored = restorer.restore_crop(crop)
-        mask = feathered_mask(512, self.settings.mask_padding, self.settings.mask_blur) * strength
+        mask = (
+            feathered_mask(RESTORE_CROP_SIZE, self.settings.mask_padding, self.settings.mask_blur) * strength
+        )
         return paste_roi(frame_bgr, restored, matrix, mask)
 
     def process(self, frame_bgr: np.ndarray, faces: list[Face] | None = None) -> FrameResult:

@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 import onnxruntime
 
-from .align import invert_affine, transform_points
+from .align import invert_affine, transform_points, warp_crop
 from .errors import ModelLoadError
 from .face import Face
 from .onnx_model import check_inputs
@@ -47,7 +47,7 @@ class LandmarkDetector:
     def predict(self, frame_bgr: np.ndarray, face: Face) -> np.ndarray:
         """106 (x, y) points in frame pixels; also stored on ``face.landmarks``."""
         matrix = self.crop_matrix(face.bbox)
-        crop = cv2.warpAffine(frame_bgr, matrix, (CROP_SIZE, CROP_SIZE), flags=cv2.INTER_LINEAR)
+        crop = warp_crop(frame_bgr, matrix, CROP_SIZE)
         blob = cv2.dnn.blobFromImage(crop, 1.0, (CROP_SIZE, CROP_SIZE), (0, 0, 0), swapRB=True)
         raw = self.session.run([self.output_name], {INPUT_NAME: blob})[0].reshape(-1, 2)[:POINT_COUNT]
         crop_points = (raw.astype(np.float64) + 1.0) * (CROP_SIZE / 2.0)

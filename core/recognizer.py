@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 import onnxruntime
 
-from .align import alignment_matrix, arcface_template
+from .align import alignment_matrix, arcface_template, warp_crop
 from .errors import ModelLoadError
 from .face import Face
 from .onnx_model import check_inputs, fixed_dim
@@ -43,7 +43,7 @@ class FaceRecognizer:
 
     def crop(self, frame_bgr: np.ndarray, kps: np.ndarray) -> np.ndarray:
         matrix = alignment_matrix(kps, self._template)
-        return cv2.warpAffine(frame_bgr, matrix, (CROP_SIZE, CROP_SIZE), flags=cv2.INTER_LINEAR)
+        return warp_crop(frame_bgr, matrix, CROP_SIZE)
 
     def embed_crops(self, crops_bgr: Sequence[np.ndarray]) -> np.ndarray:
         """Raw crops (112x112 BGR uint8) -> ``(N, 512)`` normalised embeddings."""
