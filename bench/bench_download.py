@@ -6,7 +6,7 @@ for each chunk size:
 
     (a) a plain requests streaming loop writing to a file, no hashing
     (b) the same loop plus hashlib.sha256 updated per chunk (in line, one thread)
-    (c) facedeck.core.download.download_file, which verifies size and SHA-256
+    (c) facedeck.core.models.download.download_file, which verifies size and SHA-256
 
 download_file hashes the bytes as they arrive (on a helper thread, overlapping the next
 read); it never reads the finished file back. Loopback is far faster than any real link, so
@@ -30,7 +30,7 @@ from pathlib import Path
 
 import requests
 
-from facedeck.core.download import download_file
+from facedeck.core.models.download import download_file
 
 CHUNK_SIZES = [64 << 10, 256 << 10, 1 << 20, 4 << 20]
 

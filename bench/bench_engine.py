@@ -21,14 +21,14 @@ import cv2
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "tests"))
+sys.path.insert(0, str(REPO))  # the stand-in models live in tests.support
 
-from facedeck.core.align import alignment_matrix, arcface_template, invert_affine  # noqa: E402
-from facedeck.core.engine import FaceSwapEngine, ModelLibrary, SwapSettings  # noqa: E402
-from facedeck.core.paste import feathered_mask, paste_roi  # noqa: E402
-from facedeck.core.runtime import create_session, select_provider  # noqa: E402
-from facedeck.core.selection import SourceIdentity  # noqa: E402
-from model_factory import build_model_set, template_kps  # noqa: E402
+from facedeck.core.faces.align import alignment_matrix, arcface_template, invert_affine  # noqa: E402
+from facedeck.core.faces.engine import FaceSwapEngine, ModelLibrary, SwapSettings  # noqa: E402
+from facedeck.core.faces.paste import feathered_mask, paste_roi  # noqa: E402
+from facedeck.core.faces.selection import SourceIdentity  # noqa: E402
+from facedeck.core.runtime.onnx import create_session, select_provider  # noqa: E402
+from tests.support.model_factory import build_model_set, template_kps  # noqa: E402
 
 RESOLUTIONS = {"720p": (1280, 720), "1080p": (1920, 1080), "2160p": (3840, 2160)}
 DETECTOR_SIZE = 640

@@ -25,17 +25,17 @@ from pathlib import Path
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "tests"))
+sys.path.insert(0, str(REPO))  # the stand-in models live in tests.support
 
-from facedeck.core.engine import FaceSwapEngine, ModelLibrary, SwapSettings  # noqa: E402
-from facedeck.core.image_job import FaceAssignment  # noqa: E402
-from facedeck.core.runtime import select_provider  # noqa: E402
-from facedeck.core.selection import SourceIdentity  # noqa: E402
-from facedeck.core.tracking import FaceTracker, TrackerSettings  # noqa: E402
-from facedeck.core.video_io import AudioChunk, EncoderSettings, VideoReader, VideoWriter  # noqa: E402
-from facedeck.core.video_job import VideoJob, run_video_job  # noqa: E402
-from media_fixtures import make_clip  # noqa: E402
-from model_factory import KEY_COLORS, build_model_set, draw_square_face  # noqa: E402
+from facedeck.core.faces.engine import FaceSwapEngine, ModelLibrary, SwapSettings  # noqa: E402
+from facedeck.core.faces.selection import SourceIdentity  # noqa: E402
+from facedeck.core.jobs.image import FaceAssignment  # noqa: E402
+from facedeck.core.jobs.video import VideoJob, run_video_job  # noqa: E402
+from facedeck.core.media.video_io import AudioChunk, EncoderSettings, VideoReader, VideoWriter  # noqa: E402
+from facedeck.core.runtime.onnx import select_provider  # noqa: E402
+from facedeck.core.tracking.tracker import FaceTracker, TrackerSettings  # noqa: E402
+from tests.support.media_fixtures import make_clip  # noqa: E402
+from tests.support.model_factory import KEY_COLORS, build_model_set, draw_square_face  # noqa: E402
 
 SIZE = (1920, 1080)
 FACE = 300

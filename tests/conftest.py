@@ -1,6 +1,6 @@
 """Shared pytest setup.
 
-- tests/ is importable, so helpers load as ``from model_factory import ...``.
+- tests/ is a package: helpers load as ``from tests.support.model_factory import ...``.
 - Trusted hashes and consent go to a throw-away settings folder for the whole run (never
   the developer's own), shared with the ``facedeck`` processes the CLI tests start.
 """
@@ -8,13 +8,7 @@
 import atexit
 import os
 import shutil
-import sys
 import tempfile
-from pathlib import Path
-
-_TESTS_DIR = str(Path(__file__).resolve().parent)
-if _TESTS_DIR not in sys.path:
-    sys.path.insert(0, _TESTS_DIR)
 
 _SETTINGS_DIR = tempfile.mkdtemp(prefix="facedeck-test-settings-")
 os.environ["FACEDECK_CONFIG_DIR"] = _SETTINGS_DIR

@@ -11,8 +11,8 @@ import onnxruntime as ort
 import pytest
 from onnx import numpy_helper
 
-from facedeck.core.align import ARCFACE_TEMPLATE_112, alignment_matrix, arcface_template, warp_crop
-from model_factory import (
+from facedeck.core.faces.align import ARCFACE_TEMPLATE_112, alignment_matrix, arcface_template, warp_crop
+from tests.support.model_factory import (
     DET_10G_OUTPUT_NAMES,
     KEY_COLORS,
     MOUTH_INDICES,

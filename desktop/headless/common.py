@@ -7,7 +7,7 @@ import json
 import sys
 from typing import Any
 
-from ...core import model_files
+from ...core.models import files as model_files
 
 
 def add_model_options(parser: argparse.ArgumentParser) -> None:

@@ -6,9 +6,9 @@ import argparse
 import platform
 import sys
 
-from ...core import model_files
-from ...core.model_store import ModelStatus, ModelStore
-from ...core.runtime import describe_runtime
+from ...core.models import files as model_files
+from ...core.models.store import ModelStatus, ModelStore
+from ...core.runtime.onnx import describe_runtime
 from ...core.version import software_label
 from .common import emit_json, say
 

@@ -7,10 +7,10 @@ import os
 import sys
 from collections.abc import Sequence
 
-from ...core import model_files
 from ...core.errors import UsageError
-from ...core.manifest import ModelSpec
-from ...core.model_store import ModelState, ModelStatus, ModelStore
+from ...core.models import files as model_files
+from ...core.models.manifest import ModelSpec
+from ...core.models.store import ModelState, ModelStatus, ModelStore
 from .common import emit_json, say
 from .progress import ProgressBar, human_bytes, human_duration
 

@@ -6,15 +6,15 @@ import argparse
 import time
 from pathlib import Path
 
-from ...core import model_files
-from ...core.engine import FaceSwapEngine, SwapSettings
 from ...core.errors import UsageError
-from ...core.image_job import FaceAssignment, ImageJob, group_mappings, run_image_job
-from ...core.runtime import check_onnxruntime, select_provider
-from ...core.selection import DEFAULT_DISTANCE, SelectionMode
-from ...core.tracking import TrackerSettings
-from ...core.video_io import EncoderSettings, is_video_input
-from ...core.video_job import VideoJob, VideoProgress, run_video_job
+from ...core.faces.engine import FaceSwapEngine, SwapSettings
+from ...core.faces.selection import DEFAULT_DISTANCE, SelectionMode
+from ...core.jobs.image import FaceAssignment, ImageJob, group_mappings, run_image_job
+from ...core.jobs.video import VideoJob, VideoProgress, run_video_job
+from ...core.media.video_io import EncoderSettings, is_video_input
+from ...core.models import files as model_files
+from ...core.runtime.onnx import check_onnxruntime, select_provider
+from ...core.tracking.tracker import TrackerSettings
 from .common import add_model_options, emit_json, say
 from .progress import ProgressBar, human_duration
 

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from manifest_fixtures import payload, write_manifest
+from tests.support.manifest_fixtures import payload, write_manifest
 
 
 def facedeck(*args: str, env: dict | None = None, stdin: str | None = None) -> subprocess.CompletedProcess:
@@ -103,8 +103,8 @@ def test_swap_with_missing_models_names_the_fetch_command(tmp_path):
 
 
 def test_download_through_a_mirror_unpacks_verifies_and_remembers_consent(tmp_path):
-    from http_fixtures import MisbehavingServer
-    from manifest_fixtures import zip_of
+    from tests.support.http_fixtures import MisbehavingServer
+    from tests.support.manifest_fixtures import zip_of
 
     detector, recognizer = payload("det_10g.onnx", 5000, 3), payload("w600k_r50.onnx", 7000, 4)
     swapper = payload("inswapper_128.onnx", 300_000, 5)
@@ -152,7 +152,7 @@ def test_download_through_a_mirror_unpacks_verifies_and_remembers_consent(tmp_pa
 
 
 def test_download_with_wrong_bytes_keeps_nothing(tmp_path):
-    from http_fixtures import MisbehavingServer
+    from tests.support.http_fixtures import MisbehavingServer
 
     swapper = payload("inswapper_128.onnx", 50_000, 6)
     manifest = write_manifest(tmp_path / "manifest.toml", "https://models.invalid", [swapper], None, [])

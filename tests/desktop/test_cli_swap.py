@@ -12,9 +12,9 @@ import cv2
 import numpy as np
 import pytest
 
-from bad_files import write_bad_inputs
-from facedeck.core.metadata import DIGITAL_SOURCE_TYPE
-from model_factory import KEY_COLORS, build_model_set, draw_square_face
+from facedeck.core.media.metadata import DIGITAL_SOURCE_TYPE
+from tests.support.bad_files import write_bad_inputs
+from tests.support.model_factory import KEY_COLORS, build_model_set, draw_square_face
 
 BLUE, GREEN, RED, YELLOW, MAGENTA, CYAN = KEY_COLORS
 

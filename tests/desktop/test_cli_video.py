@@ -12,8 +12,8 @@ import cv2
 import numpy as np
 import pytest
 
-from media_fixtures import audio_info, decode_frames, make_clip, write_bad_videos
-from model_factory import KEY_COLORS, build_model_set, draw_square_face
+from tests.support.media_fixtures import audio_info, decode_frames, make_clip, write_bad_videos
+from tests.support.model_factory import KEY_COLORS, build_model_set, draw_square_face
 
 BLUE, GREEN, RED, YELLOW, MAGENTA, CYAN = KEY_COLORS
 

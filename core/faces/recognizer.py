@@ -1,0 +1,72 @@
+"""ArcFace recogniser (InsightFace ``w600k_r50.onnx``): identity embeddings for faces."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import cv2
+import numpy as np
+import onnxruntime
+
+from ..errors import ModelLoadError
+from .align import alignment_matrix, arcface_template, warp_crop
+from .face import Face
+from .onnx_model import check_inputs, fixed_dim
+
+INPUT_NAME = "input.1"
+CROP_SIZE = 112
+EMBEDDING_SIZE = 512
+
+
+def l2_normalize(vectors: np.ndarray) -> np.ndarray:
+    """Unit-length rows (a zero row stays zero)."""
+    vectors = np.asarray(vectors, dtype=np.float32)
+    norms = np.linalg.norm(vectors, axis=-1, keepdims=True)
+    return vectors / np.maximum(norms, 1e-12)
+
+
+class FaceRecognizer:
+    """Crops each face onto the ArcFace template and returns L2-normalised embeddings."""
+
+    def __init__(self, session: onnxruntime.InferenceSession, path: Path) -> None:
+        check_inputs(session, path, [(INPUT_NAME, 4)])
+        output = session.get_outputs()[0]
+        if fixed_dim(output.shape[-1]) not in (None, EMBEDDING_SIZE):
+            raise ModelLoadError(f"{path.name} is not an ArcFace recogniser: output shape {output.shape}")
+        self.session = session
+        self.path = path
+        self.output_name = output.name
+        # The real model takes any batch size; some exports are fixed at 1.
+        self.batched = fixed_dim(session.get_inputs()[0].shape[0]) is None
+        self._template = arcface_template(CROP_SIZE)
+
+    def crop(self, frame_bgr: np.ndarray, kps: np.ndarray) -> np.ndarray:
+        matrix = alignment_matrix(kps, self._template)
+        return warp_crop(frame_bgr, matrix, CROP_SIZE)
+
+    def embed_crops(self, crops_bgr: Sequence[np.ndarray]) -> np.ndarray:
+        """Raw crops (112x112 BGR uint8) -> ``(N, 512)`` normalised embeddings."""
+        if not crops_bgr:
+            return np.zeros((0, EMBEDDING_SIZE), dtype=np.float32)
+        blob = cv2.dnn.blobFromImages(
+            list(crops_bgr), 1.0 / 127.5, (CROP_SIZE, CROP_SIZE), (127.5, 127.5, 127.5), swapRB=True
+        )
+        if self.batched:
+            raw = self.session.run([self.output_name], {INPUT_NAME: blob})[0]
+        else:
+            raw = np.concatenate(
+                [
+                    self.session.run([self.output_name], {INPUT_NAME: blob[i : i + 1]})[0]
+                    for i in range(len(blob))
+                ]
+            )
+        return l2_normalize(raw.reshape(len(crops_bgr), -1))
+
+    def embed(self, frame_bgr: np.ndarray, faces: Sequence[Face]) -> np.ndarray:
+        """Fill ``face.embedding`` for each face and return the stacked embeddings."""
+        crops = [self.crop(frame_bgr, face.kps) for face in faces]
+        embeddings = self.embed_crops(crops)
+        for face, embedding in zip(faces, embeddings, strict=True):
+            face.embedding = embedding
+        return embeddings

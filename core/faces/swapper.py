@@ -1,0 +1,67 @@
+"""inswapper_128 (fp32 or fp16 file): puts a source identity onto an aligned target crop."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import cv2
+import numpy as np
+import onnx
+import onnxruntime
+from onnx import numpy_helper
+
+from ..errors import ModelLoadError
+from .align import alignment_matrix, arcface_template
+from .onnx_model import check_inputs
+from .recognizer import EMBEDDING_SIZE, l2_normalize
+
+log = logging.getLogger(__name__)
+
+CROP_SIZE = 128
+
+
+def read_emap(path: Path) -> np.ndarray:
+    """The 512x512 identity map inswapper stores as the graph's last initializer."""
+    try:
+        model = onnx.load(str(path))
+    except (OSError, onnx.onnx_cpp2py_export.checker.ValidationError, ValueError) as error:
+        raise ModelLoadError(f"cannot read {path.name}: {error}") from error
+    if not model.graph.initializer:
+        raise ModelLoadError(f"{path.name} is not an inswapper model: it has no initializers")
+    emap = numpy_helper.to_array(model.graph.initializer[-1]).astype(np.float32)
+    if emap.shape != (EMBEDDING_SIZE, EMBEDDING_SIZE):
+        raise ModelLoadError(
+            f"{path.name} is not an inswapper model: its last initializer has shape {emap.shape}, "
+            f"expected ({EMBEDDING_SIZE}, {EMBEDDING_SIZE})"
+        )
+    return emap
+
+
+class FaceSwapper:
+    """Aligned 128 crop + source latent -> swapped 128 crop."""
+
+    def __init__(self, session: onnxruntime.InferenceSession, path: Path, emap: np.ndarray) -> None:
+        check_inputs(session, path, [("target", 4), ("source", 2)])
+        self.session = session
+        self.path = path
+        self.emap = emap
+        self.output_name = session.get_outputs()[0].name
+        self.template = arcface_template(CROP_SIZE)
+
+    def latent(self, embedding: np.ndarray) -> np.ndarray:
+        """normalize(embedding) @ emap, normalised again (as insightface does): shape (1, 512)."""
+        normed = l2_normalize(np.asarray(embedding, dtype=np.float32).reshape(1, -1))
+        return l2_normalize(normed @ self.emap)
+
+    def crop_matrix(self, kps: np.ndarray) -> np.ndarray:
+        return alignment_matrix(kps, self.template)
+
+    def swap_crop(self, crop_bgr: np.ndarray, latent: np.ndarray) -> np.ndarray:
+        """Swap one aligned 128x128 BGR uint8 crop; returns a BGR uint8 crop."""
+        blob = cv2.dnn.blobFromImage(crop_bgr, 1.0 / 255.0, (CROP_SIZE, CROP_SIZE), (0, 0, 0), swapRB=True)
+        output = self.session.run([self.output_name], {"target": blob, "source": latent.astype(np.float32)})[
+            0
+        ]
+        rgb = np.clip(output[0].transpose(1, 2, 0) * 255.0 + 0.5, 0, 255).astype(np.uint8)
+        return cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)

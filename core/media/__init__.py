@@ -1,0 +1,1 @@
+"""Media files: image and video reading and writing, formats, atomic outputs, synthetic-media metadata."""

@@ -1,0 +1,373 @@
+"""The model store: verified files in one directory, a hash cache, trusted hashes, consent.
+
+- Every file is checked against its manifest SHA-256, or against a hash the user chose to
+  trust on this machine (``models import --trust``), before the engine loads it; never
+  against nothing.
+- Hashes are remembered as (file, size, mtime) -> sha256 in the models directory, so
+  start-up does not re-read half a gigabyte each time; ``verify`` re-hashes on demand.
+- The user's acceptance of the licence terms and of the consent rule is remembered in the
+  per-user config directory (or ``FACEDECK_CONFIG_DIR``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import hashlib
+import json
+import logging
+import os
+import tempfile
+import threading
+import zipfile
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import platformdirs
+
+from ..errors import FaceDeckError, UsageError
+from .files import APP_NAME, DOWNLOAD_COMMAND
+from .manifest import Manifest, ModelSpec, PackSpec, load_manifest
+
+log = logging.getLogger(__name__)
+
+CONFIG_DIR_ENV = "FACEDECK_CONFIG_DIR"
+HASH_CACHE_FILE = ".facedeck-hashes.json"
+TRUST_FILE = "trusted-models.json"
+CONSENT_FILE = "consent.json"
+HASH_CHUNK = 1 << 20
+
+
+class ModelVerificationError(FaceDeckError):
+    """A model file is present but is not the file FaceDeck expects."""
+
+    exit_code = 4
+
+
+class ModelStatus(str, enum.Enum):
+    PRESENT = "present"  # on disk, not hashed yet
+    VERIFIED = "verified"  # matches the manifest pin
+    TRUSTED = "trusted"  # matches a hash the user trusted on this machine
+    MISSING = "missing"
+    CORRUPT = "corrupt"  # matches neither
+
+
+def config_dir() -> Path:
+    """Per-user settings: trusted hashes and consent (``FACEDECK_CONFIG_DIR`` overrides)."""
+    override = os.environ.get(CONFIG_DIR_ENV)
+    if override:
+        return Path(override).expanduser()
+    return Path(platformdirs.user_config_dir(APP_NAME, appauthor=False))
+
+
+def sha256_file(path: Path, cancel: threading.Event | None = None) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(HASH_CHUNK):
+            if cancel is not None and cancel.is_set():
+                raise FaceDeckError("cancelled")
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _read_json(path: Path) -> dict:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError) as error:
+        log.warning("ignoring unreadable %s: %s", path, error)
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _write_json(path: Path, data: dict) -> None:
+    """Atomic write; a read-only location is logged, not fatal (the data is only a cache or a record)."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            json.dump(data, stream, indent=2, sort_keys=True)
+        os.replace(temporary, path)
+    except OSError as error:
+        log.warning("could not write %s: %s", path, error)
+
+
+@dataclass(frozen=True)
+class ModelState:
+    spec: ModelSpec
+    status: ModelStatus
+    path: Path
+    size: int | None
+    sha256: str | None
+
+
+class ModelStore:
+    """The models in one directory, checked against the manifest."""
+
+    def __init__(
+        self, directory: Path, *, manifest: Manifest | None = None, settings_dir: Path | None = None
+    ) -> None:
+        self.directory = Path(directory)
+        self.manifest = manifest or load_manifest()
+        self.settings_dir = settings_dir or config_dir()
+        self._lock = threading.Lock()
+
+    # ----- hashing with memory --------------------------------------------------------
+    @property
+    def _cache_path(self) -> Path:
+        return self.directory / HASH_CACHE_FILE
+
+    def cached_sha256(self, path: Path) -> str | None:
+        """The remembered hash of ``path`` if its size and mtime are unchanged."""
+        try:
+            stat = path.stat()
+        except OSError:
+            return None
+        entry = _read_json(self._cache_path).get(path.name)
+        if (
+            isinstance(entry, dict)
+            and entry.get("size") == stat.st_size
+            and entry.get("mtime_ns") == stat.st_mtime_ns
+        ):
+            return entry.get("sha256")
+        return None
+
+    def remember(self, path: Path, sha256: str) -> None:
+        stat = path.stat()
+        with self._lock:
+            cache = _read_json(self._cache_path)
+            cache[path.name] = {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "sha256": sha256}
+            _write_json(self._cache_path, cache)
+
+    def forget(self, name: str) -> None:
+        with self._lock:
+            cache = _read_json(self._cache_path)
+            if cache.pop(name, None) is not None:
+                _write_json(self._cache_path, cache)
+
+    def sha256(self, path: Path, *, rehash: bool = False) -> str:
+        """Hash ``path`` once; later calls use the cache until the file changes."""
+        if not rehash:
+            cached = self.cached_sha256(path)
+            if cached:
+                return cached
+        log.info("hashing %s", path)
+        digest = sha256_file(path)
+        self.remember(path, digest)
+        return digest
+
+    # ----- trust ------------------------------------------------------------------------
+    @property
+    def _trust_path(self) -> Path:
+        return self.settings_dir / TRUST_FILE
+
+    def trusted_hashes(self, model_id: str) -> set[str]:
+        return set(_read_json(self._trust_path).get(model_id, []))
+
+    def trust(self, model_id: str, sha256: str) -> None:
+        """Record ``sha256`` as acceptable for ``model_id`` on this machine."""
+        with self._lock:
+            registry = _read_json(self._trust_path)
+            hashes = set(registry.get(model_id, []))
+            hashes.add(sha256)
+            registry[model_id] = sorted(hashes)
+            _write_json(self._trust_path, registry)
+
+    # ----- status -----------------------------------------------------------------------
+    def judge(self, spec: ModelSpec, sha256: str) -> ModelStatus:
+        if sha256 == spec.sha256:
+            return ModelStatus.VERIFIED
+        if sha256 in self.trusted_hashes(spec.id):
+            return ModelStatus.TRUSTED
+        return ModelStatus.CORRUPT
+
+    def state(self, spec: ModelSpec, *, hash_files: bool = False, rehash: bool = False) -> ModelState:
+        """Status of one model. Without ``hash_files`` only remembered hashes are used."""
+        path = self.directory / spec.file
+        try:
+            size = path.stat().st_size
+        except OSError:
+            return ModelState(spec, ModelStatus.MISSING, path, None, None)
+        digest = self.sha256(path, rehash=rehash) if (hash_files or rehash) else self.cached_sha256(path)
+        if digest is None:
+            if size != spec.size and not self.trusted_hashes(spec.id):
+                return ModelState(spec, ModelStatus.CORRUPT, path, size, None)
+            return ModelState(spec, ModelStatus.PRESENT, path, size, None)
+        return ModelState(spec, self.judge(spec, digest), path, size, digest)
+
+    def states(self, *, hash_files: bool = False, rehash: bool = False) -> list[ModelState]:
+        return [
+            self.state(spec, hash_files=hash_files, rehash=rehash) for spec in self.manifest.models.values()
+        ]
+
+    def verify_for_loading(self, path: Path) -> ModelStatus:
+        """Raise unless ``path`` matches its pin or a trusted hash (hashing at most once)."""
+        spec = self.manifest.by_file(path.name)
+        if spec is None:
+            raise ModelVerificationError(f"{path.name} is not a model FaceDeck knows; refusing to load it")
+        status = self.judge(spec, self.sha256(path))
+        if status is ModelStatus.CORRUPT:
+            raise ModelVerificationError(
+                f"{path} does not match the published SHA-256 of {spec.id}; download it again with "
+                f"'{DOWNLOAD_COMMAND} {spec.id}', or if you trust this file, "
+                f"'facedeck --headless models import {spec.id} PATH --trust'"
+            )
+        return status
+
+    # ----- import and remove --------------------------------------------------------------
+    def import_file(self, model_id: str, source: Path, *, trust: bool = False) -> ModelState:
+        """Copy a file the user already has into the store, hashing it during the copy."""
+        spec = self._spec(model_id)
+        source = Path(source)
+        if not source.is_file():
+            raise UsageError(f"{source} is not a file")
+        self.directory.mkdir(parents=True, exist_ok=True)
+        destination = self.directory / spec.file
+        if destination.exists() and os.path.samefile(source, destination):
+            digest = self.sha256(destination, rehash=True)
+            return self._accept_import(spec, destination, digest, trust, source)
+        handle, temporary_name = tempfile.mkstemp(dir=self.directory, prefix=f".{spec.file}.", suffix=".part")
+        temporary = Path(temporary_name)
+        digest = hashlib.sha256()
+        try:
+            with os.fdopen(handle, "wb") as target, open(source, "rb") as origin:
+                while chunk := origin.read(HASH_CHUNK):
+                    digest.update(chunk)
+                    target.write(chunk)
+            state = self._accept_import(spec, temporary, digest.hexdigest(), trust, source)
+            os.replace(temporary, destination)
+        except BaseException:
+            temporary.unlink(missing_ok=True)
+            raise
+        self.remember(destination, digest.hexdigest())
+        log.info("imported %s from %s as %s", spec.id, source, state.status.value)
+        return ModelState(spec, state.status, destination, destination.stat().st_size, digest.hexdigest())
+
+    def _accept_import(
+        self, spec: ModelSpec, path: Path, digest: str, trust: bool, source: Path
+    ) -> ModelState:
+        status = self.judge(spec, digest)
+        if status is ModelStatus.CORRUPT:
+            if not trust:
+                raise ModelVerificationError(
+                    f"{source} is not the published {spec.id}: its SHA-256 is {digest}, "
+                    f"expected {spec.sha256}; pass --trust to use this exact file anyway"
+                )
+            self.trust(spec.id, digest)
+            status = ModelStatus.TRUSTED
+        return ModelState(spec, status, path, path.stat().st_size, digest)
+
+    def remove(self, model_id: str) -> bool:
+        spec = self._spec(model_id)
+        path = self.directory / spec.file
+        self.forget(spec.file)
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            return False
+        return True
+
+    def _spec(self, name: str) -> ModelSpec:
+        specs = self.manifest.resolve([name])
+        if len(specs) != 1:
+            raise UsageError(f"'{name}' names a pack; give one model id")
+        return specs[0]
+
+    # ----- downloads ----------------------------------------------------------------------
+    def plan_downloads(self, specs: Iterable[ModelSpec]) -> tuple[list[ModelSpec], list[PackSpec]]:
+        """Which direct files and which packs are needed for ``specs`` that are not already good."""
+        direct: list[ModelSpec] = []
+        packs: dict[str, PackSpec] = {}
+        for spec in specs:
+            if self.state(spec, hash_files=True).status in (ModelStatus.VERIFIED, ModelStatus.TRUSTED):
+                continue
+            if spec.pack:
+                packs[spec.pack] = self.manifest.packs[spec.pack]
+            else:
+                direct.append(spec)
+        return direct, list(packs.values())
+
+    def licenses_for(self, specs: Iterable[ModelSpec]) -> list[str]:
+        return sorted({spec.license for spec in specs})
+
+    def download(
+        self,
+        specs: Sequence[ModelSpec],
+        *,
+        progress: Callable | None = None,
+        mirror: str | None = None,
+        cancel: threading.Event | None = None,
+        download_file: Callable | None = None,
+    ) -> list[Path]:
+        """Fetch and verify ``specs`` (packs are unpacked to the members asked for)."""
+        from . import download as downloads  # imports requests: only when downloading
+
+        fetch = download_file or downloads.download_file
+        self.directory.mkdir(parents=True, exist_ok=True)
+        direct, packs = self.plan_downloads(specs)
+        written: list[Path] = []
+        for spec in direct:
+            path = fetch(
+                spec.urls,
+                self.directory / spec.file,
+                expected_size=spec.size,
+                expected_sha256=spec.sha256,
+                progress=progress,
+                mirror=mirror,
+                cancel=cancel,
+            )
+            self.remember(path, spec.sha256)
+            written.append(path)
+        wanted = {spec.id for spec in specs}
+        for pack in packs:
+            members = [self.manifest.models[member] for member in pack.members if member in wanted]
+            with tempfile.TemporaryDirectory(dir=self.directory, prefix=".pack-") as scratch:
+                archive = fetch(
+                    pack.urls,
+                    Path(scratch) / pack.file,
+                    expected_size=pack.size,
+                    expected_sha256=pack.sha256,
+                    progress=progress,
+                    mirror=mirror,
+                    cancel=cancel,
+                )
+                for path in downloads.extract_zip_members(
+                    archive, self._member_names(archive, members), self.directory
+                ):
+                    spec = self.manifest.by_file(path.name)
+                    self.remember(path, spec.sha256)
+                    written.append(path)
+        return written
+
+    @staticmethod
+    def _member_names(archive: Path, members: Sequence[ModelSpec]) -> dict[str, tuple[int, str]]:
+        """Map each wanted model to its entry in the zip, whether at the root or in a folder."""
+        with zipfile.ZipFile(archive) as bundle:
+            names = bundle.namelist()
+        mapping: dict[str, tuple[int, str]] = {}
+        for spec in members:
+            entry = next(
+                (name for name in names if name.replace("\\", "/").rsplit("/", 1)[-1] == spec.file), spec.file
+            )
+            mapping[entry] = (spec.size, spec.sha256)
+        return mapping
+
+    # ----- consent ----------------------------------------------------------------------
+    @property
+    def _consent_path(self) -> Path:
+        return self.settings_dir / CONSENT_FILE
+
+    def accepted_licenses(self) -> set[str]:
+        record = _read_json(self._consent_path)
+        return set(record.get("licenses", [])) if record.get("consent_confirmed") else set()
+
+    def accept_terms(self, license_ids: Iterable[str]) -> None:
+        """Remember that the user accepted these licences and confirmed the consent rule."""
+        with self._lock:
+            record = _read_json(self._consent_path)
+            record["licenses"] = sorted(set(record.get("licenses", [])) | set(license_ids))
+            record["consent_confirmed"] = True
+            record["accepted_at"] = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+            _write_json(self._consent_path, record)

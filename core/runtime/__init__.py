@@ -1,0 +1,1 @@
+"""onnxruntime: the install check, execution providers and session creation."""

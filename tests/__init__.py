@@ -1,0 +1,1 @@
+"""FaceDeck test suite."""

@@ -1,0 +1,208 @@
+"""run_video_job end to end: real clips in, real clips out, decoded and compared."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+
+from facedeck.core.errors import CancelledError
+from facedeck.core.faces.engine import FaceSwapEngine, ModelLibrary, SwapSettings
+from facedeck.core.faces.recognizer import l2_normalize
+from facedeck.core.faces.selection import SelectionMode
+from facedeck.core.jobs.image import FaceAssignment
+from facedeck.core.jobs.video import VideoJob, run_video_job
+from facedeck.core.media.video_io import EncoderSettings
+from facedeck.core.runtime.onnx import select_provider
+from facedeck.core.tracking.tracker import TrackerSettings
+from tests.support.media_fixtures import audio_info, decode_frames, frame_times, make_animated, make_clip
+from tests.support.model_factory import KEY_COLORS, build_model_set, draw_square_face
+
+BLUE, GREEN, RED, YELLOW, MAGENTA, CYAN = KEY_COLORS
+LOSSLESS = EncoderSettings(codec="h264", quality=100, hardware="off")
+SIZE = (320, 240)
+SIDE = 60
+
+
+@pytest.fixture(scope="module")
+def models(tmp_path_factory):
+    return build_model_set(
+        tmp_path_factory.mktemp("models"), swapper_mode="latent_color", with_restorer=False
+    )
+
+
+@pytest.fixture(scope="module")
+def photos(tmp_path_factory):
+    import cv2
+
+    root = tmp_path_factory.mktemp("photos")
+    paths = {}
+    for name, color in {"yellow": YELLOW, "cyan": CYAN, "red": RED, "blue": BLUE}.items():
+        photo = np.full((200, 200, 3), 128, np.uint8)
+        draw_square_face(photo, color, 40, 40, 120)
+        paths[name] = root / f"{name}.png"
+        cv2.imwrite(str(paths[name]), photo)
+    return paths
+
+
+def engine_for(models, **settings) -> FaceSwapEngine:
+    return FaceSwapEngine(ModelLibrary(models.directory, select_provider("cpu")), SwapSettings(**settings))
+
+
+def painted_colour(models, *colors) -> np.ndarray:
+    embeddings = [l2_normalize(models.recognizer.embedding_for_color(c)) for c in colors]
+    identity = l2_normalize(np.mean(embeddings, axis=0))
+    rgb = models.swapper.latent_color(models.swapper.latent_for_embedding(identity))
+    return np.round(rgb[::-1] * 255.0)
+
+
+def red_x(index: int) -> int:
+    return 20 + 4 * index
+
+
+def grey_background(index, image):
+    """Replace the fixture's colourful content: key colours must appear only in faces."""
+    rng = np.random.default_rng(index)
+    image[...] = rng.integers(100, 157, image.shape, dtype=np.uint8)
+
+
+def draw_red_except_gap(index, image):
+    """A red face moving right, absent on frames 8-13; a still blue face on the right."""
+    grey_background(index, image)
+    if not 8 <= index <= 13:
+        draw_square_face(image, RED, red_x(index), 40, SIDE)
+    draw_square_face(image, BLUE, 230, 150, SIDE)
+
+
+def draw_red_late(index, image):
+    """No face on the first 6 frames, then a red face moving right."""
+    grey_background(index, image)
+    if index >= 6:
+        draw_square_face(image, RED, red_x(index), 40, SIDE)
+
+
+def centre(frame, x0, y0):
+    return frame[y0 + SIDE // 2, x0 + SIDE // 2].astype(float)
+
+
+def test_swaps_faces_keeps_timing_audio_and_untouched_frames(tmp_path, models, photos):
+    clip = make_clip(tmp_path / "in.mp4", frames=24, size=SIZE, fps=24, draw=draw_red_late)
+    output = tmp_path / "out.mp4"
+    job = VideoJob(
+        clip,
+        output,
+        FaceAssignment(sources=[photos["yellow"]]),
+        encoder=LOSSLESS,
+        tracker=TrackerSettings(detect_every=1),
+    )
+    result = run_video_job(engine_for(models), job)
+    assert result.frames == 24 and result.frames_with_swaps == 18
+    assert output.is_file() and not list(tmp_path.glob("*.part"))
+
+    source_frames, output_frames = decode_frames(clip), decode_frames(output)
+    assert len(output_frames) == len(source_frames) == 24
+    assert frame_times(output) == pytest.approx(frame_times(clip), abs=1e-6)
+    ((codec_in, seconds_in),) = audio_info(clip)
+    ((codec_out, seconds_out),) = audio_info(output)
+    assert codec_out == codec_in and seconds_out == pytest.approx(seconds_in, abs=0.05)
+    for index in range(6):  # no face: the very same pixels
+        assert np.array_equal(output_frames[index], source_frames[index]), index
+    want = painted_colour(models, YELLOW)
+    for index in range(6, 24):
+        np.testing.assert_allclose(centre(output_frames[index], red_x(index), 40), want, atol=6)
+        # away from the face, swapped frames keep the decoded pixels exactly
+        assert np.array_equal(output_frames[index][150:, :], source_frames[index][150:, :]), index
+
+
+def test_mapping_stays_with_each_person_when_one_leaves_and_returns(tmp_path, models, photos):
+    clip = make_clip(tmp_path / "in.mkv", frames=24, size=SIZE, fps=24, draw=draw_red_except_gap, audio=False)
+    output = tmp_path / "out.mkv"
+    faces = FaceAssignment(mappings=[([photos["yellow"]], photos["red"]), ([photos["cyan"]], photos["blue"])])
+    job = VideoJob(clip, output, faces, encoder=LOSSLESS, tracker=TrackerSettings(detect_every=3))
+    run_video_job(engine_for(models), job)
+    frames = decode_frames(output)
+    yellow, cyan = painted_colour(models, YELLOW), painted_colour(models, CYAN)
+    for index, frame in enumerate(frames):
+        np.testing.assert_allclose(centre(frame, 230, 150), cyan, atol=6)
+        # back on frame 14; with detection every 3 frames it is picked up by frame 15 at the latest
+        if not 8 <= index <= 14:
+            np.testing.assert_allclose(centre(frame, red_x(index), 40), yellow, atol=8)
+
+
+def test_reference_selection_over_a_video(tmp_path, models, photos):
+    clip = make_clip(tmp_path / "in.mp4", frames=12, size=SIZE, fps=24, draw=draw_red_except_gap, audio=False)
+    output = tmp_path / "out.mp4"
+    faces = FaceAssignment(sources=[photos["yellow"]], reference=photos["blue"])
+    job = VideoJob(clip, output, faces, encoder=LOSSLESS)
+    run_video_job(engine_for(models, selection=SelectionMode.REFERENCE), job)
+    source, frames = decode_frames(clip), decode_frames(output)
+    for index, frame in enumerate(frames):
+        np.testing.assert_allclose(centre(frame, 230, 150), painted_colour(models, YELLOW), atol=6)
+        if not 8 <= index <= 13:
+            # only the swapped face's rectangle is converted back to YUV: the red face is untouched
+            assert np.array_equal(centre(frame, red_x(index), 40), centre(source[index], red_x(index), 40))
+
+
+def test_variable_frame_rate_timestamps_survive(tmp_path, models, photos):
+    clip = make_clip(tmp_path / "vfr.mp4", frames=20, size=SIZE, fps=24, vfr=True, draw=draw_red_late)
+    output = tmp_path / "out.mp4"
+    job = VideoJob(clip, output, FaceAssignment(sources=[photos["yellow"]]), encoder=LOSSLESS)
+    run_video_job(engine_for(models), job)
+    times_in = frame_times(clip)
+    assert len(set(np.round(np.diff(times_in), 4))) > 1  # the input really is variable
+    assert frame_times(output) == pytest.approx(times_in, abs=1e-6)
+
+
+def test_animated_gif_in_and_out(tmp_path, models, photos):
+    clip = make_animated(
+        tmp_path / "in.gif",
+        frames=8,
+        size=(160, 120),
+        durations_ms=[40, 80] * 4,
+        draw=lambda i, img: (grey_background(i, img), draw_square_face(img, RED, 20 + 5 * i, 20, 50)),
+    )
+    output = tmp_path / "out.gif"
+    job = VideoJob(clip, output, FaceAssignment(sources=[photos["yellow"]]))
+    result = run_video_job(engine_for(models), job)
+    assert result.frames == 8 and result.frames_with_swaps == 8
+    assert len(decode_frames(output)) == 8
+
+
+def test_cancel_stops_quickly_and_leaves_nothing(tmp_path, models, photos):
+    clip = make_clip(tmp_path / "in.mp4", frames=48, size=SIZE, fps=24, draw=draw_red_late)
+    output = tmp_path / "out.mp4"
+    cancel = threading.Event()
+    seen = []
+
+    def progress(update):
+        seen.append(update.frames_done)
+        cancel.set()
+
+    job = VideoJob(clip, output, FaceAssignment(sources=[photos["yellow"]]), encoder=LOSSLESS)
+    with pytest.raises(CancelledError):
+        run_video_job(engine_for(models), job, progress=progress, cancel=cancel)
+    assert not output.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.mp4"]
+    assert seen and seen[0] < 48
+
+
+def test_encoder_failure_midway_removes_the_partial_output(tmp_path, models, photos, monkeypatch):
+    from facedeck.core.media import video_io
+
+    clip = make_clip(tmp_path / "in.mp4", frames=24, size=SIZE, fps=24, draw=draw_red_late, audio=False)
+    output = tmp_path / "out.mp4"
+    real = video_io.VideoWriter.write_frame
+    calls = []
+
+    def failing(self, frame, image, regions=None):
+        calls.append(frame.index)
+        if len(calls) == 10:
+            raise OSError(28, "No space left on device")
+        return real(self, frame, image, regions)
+
+    monkeypatch.setattr(video_io.VideoWriter, "write_frame", failing)
+    job = VideoJob(clip, output, FaceAssignment(sources=[photos["yellow"]]), encoder=LOSSLESS)
+    with pytest.raises(OSError, match="No space left"):
+        run_video_job(engine_for(models), job)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.mp4"]
