@@ -39,11 +39,20 @@ def run_without_qt(code: str, cwd: Path) -> subprocess.CompletedProcess:
 def test_import_linter_contracts_hold():
     lint_imports = shutil.which("lint-imports", path=str(Path(sys.executable).parent))
     assert lint_imports, "import-linter is part of the dev extra"
+    # By default lint-imports caches its graph in .import_linter_cache/ under the current
+    # folder; a test run must not leave files in the repository. Start without one so the
+    # check below sees what this run wrote.
+    cache = REPO / ".import_linter_cache"
+    shutil.rmtree(cache, ignore_errors=True)
     result = subprocess.run(
-        [lint_imports, str(REPO / "pyproject.toml")], capture_output=True, text=True, cwd=REPO
+        [lint_imports, "--no-cache", str(REPO / "pyproject.toml")],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "0 broken" in result.stdout
+    assert not cache.exists(), "lint-imports wrote its cache into the repository"
 
 
 def test_core_and_headless_modules_import_without_qt(tmp_path):
