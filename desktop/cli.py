@@ -8,10 +8,12 @@ only after the ``--headless`` check.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import logging
 import sys
 from collections.abc import Sequence
+from importlib import metadata
 
 from ..core.errors import FaceDeckError
 from ..core.version import software_label
@@ -20,6 +22,8 @@ log = logging.getLogger("facedeck")
 
 EXIT_INTERNAL = 70
 EXIT_INTERRUPTED = 130
+EXIT_GUI_UNAVAILABLE = 2  # the status the unbuilt-window message has always exited with
+QT_PACKAGES = ("PySide6", "shiboken6")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -76,17 +80,77 @@ def run_headless(argv: Sequence[str]) -> int:
         return EXIT_INTERNAL
 
 
-def run_gui(argv: Sequence[str]) -> int:
+def build_gui_parser() -> argparse.ArgumentParser:
+    """``facedeck --help`` and ``--version``: answered before anything imports Qt."""
+    parser = argparse.ArgumentParser(
+        prog="facedeck",
+        description="FaceDeck: swap faces in photos and videos. Without options it opens the desktop window.",
+        epilog="Without a window: 'facedeck --headless --help'.",
+    )
+    parser.add_argument("--version", action="version", version=software_label())
+    parser.add_argument(
+        "--headless", action="store_true", help="run a command without the window (scripts, servers)"
+    )
+    return parser
+
+
+def gui_install_command() -> str:
+    """The pip line that adds the window to this install.
+
+    It repeats the onnxruntime extra already installed: naming the other one would pull in
+    a second onnxruntime distribution, which breaks both (DESIGN.md section 3).
+    """
+    for extra, distribution in (("gpu", "onnxruntime-gpu"), ("cpu", "onnxruntime")):
+        try:
+            metadata.distribution(distribution)
+        except metadata.PackageNotFoundError:
+            continue
+        return f'pip install "facedeck[gui,{extra}]"'
+    return 'pip install "facedeck[gui,gpu]" (NVIDIA GPU) or pip install "facedeck[gui,cpu]"'
+
+
+def gui_unavailable_reason() -> str | None:
+    """Why the window cannot open in this install, in one line for users; None if it can.
+
+    Says what to install or run, never which module failed to import: users act on
+    extras and commands, not on FaceDeck's package layout.
+    """
+    headless = "'facedeck --headless --help'"
+    window_built = importlib.util.find_spec(f"{__package__}.gui") is not None
     try:
-        from .gui import app
+        import PySide6  # noqa: F401 - only whether Qt's Python binding is installed and loads
+    except ModuleNotFoundError as error:
+        if (error.name or "").split(".")[0] in QT_PACKAGES:
+            fix = f"the desktop window needs the gui extra (Qt), not installed here: {gui_install_command()}"
+            if window_built:
+                return f"{fix}; or use {headless}"
+            # say both, so installing the extra does not end in the next surprise
+            return f"{fix}; the window itself is not built yet in {software_label()}, use {headless}"
+        return _qt_does_not_load(error, headless)
     except ImportError as error:
-        print(
-            f"facedeck: error: the desktop GUI is not available in this build ({error}); "
-            "use 'facedeck --headless --help'",
-            file=sys.stderr,
-        )
-        return 2
-    return app.run(list(argv))
+        return _qt_does_not_load(error, headless)
+    if not window_built:
+        return f"the desktop window is not built yet in {software_label()}; use {headless} for what works now"
+    return None
+
+
+def _qt_does_not_load(error: ImportError, headless: str) -> str:
+    # installed but unusable, e.g. a system library Qt needs is missing: the first line of
+    # the loader's message is what a user can search for
+    first_line = (str(error).strip().splitlines() or [type(error).__name__])[0]
+    return f"Qt is installed but does not load here ({first_line}); use {headless} meanwhile"
+
+
+def run_gui(argv: Sequence[str]) -> int:
+    # --help and --version need no Qt; every other argument is the window's to read
+    _, window_arguments = build_gui_parser().parse_known_args(list(argv))
+    reason = gui_unavailable_reason()
+    if reason is not None:
+        print(f"facedeck: error: {reason}", file=sys.stderr, flush=True)
+        return EXIT_GUI_UNAVAILABLE
+    from .gui import app  # type: ignore[import-not-found]  # the window package is not built yet
+
+    return int(app.run(window_arguments))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
