@@ -1,54 +1,39 @@
-"""Face tracking for video and live frames: detect every N frames, track in between.
+"""Face tracking for video and live frames: detect every N frames, track in between."""
 
-Detection is the expensive stage, so :class:`FaceTracker` runs the detector only every
-``detect_every`` frames and moves each face with sparse optical flow on a small grey
-patch around it (DESIGN.md section 5). Keypoints and boxes go through a One-Euro filter
-per track so a pasted face neither jitters when still nor lags when moving; the filter
-state is carried along by the tracked motion, so it smooths only what the motion does
-not explain (detector noise) and adds no lag to the motion itself. Every track carries
-an identity: new tracks are compared with the people seen so far, so a person who leaves
-the frame and comes back keeps the same ``extra["identity"]`` and reference selection /
-source mappings stay consistent. When optical flow loses a face (a cut, an occlusion)
-the tracker detects at once and checks the face is still the same person.
-
-Frames must come in order from one thread; the tracker is not thread-safe.
-"""
+# Detection is the expensive stage, so :class:`FaceTracker` runs the detector only every
+# ``detect_every`` frames and moves each face with sparse optical flow on a small grey
+# patch around it (DESIGN.md section 5). Keypoints and boxes go through a One-Euro filter
+# per track so a pasted face neither jitters when still nor lags when moving; the filter
+# state is carried along by the tracked motion, so it smooths only what the motion does
+# not explain (detector noise) and adds no lag to the motion itself. Every track carries
+# an identity: new tracks are compared with the people seen so far, so a person who leaves
+# the frame and comes back keeps the same ``extra["identity"]`` and reference selection /
+# source mappings stay consistent. When optical flow loses a face (a cut, an occlusion)
+# the tracker detects at once and checks the face is still the same person.
+#
+# Frames must come in order from one thread; the tracker is not thread-safe.
 
 from __future__ import annotations
 
 import logging
-import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-import cv2
 import numpy as np
 
 from ..faces.align import ARCFACE_TEMPLATE_112
 from ..faces.face import Face
 from ..faces.recognizer import l2_normalize
+from .association import associate, box_size
+from .flow import Patch, flow_similarity, make_patch, move_box
+from .one_euro import FALLBACK_DT, OneEuroFilter
 
 log = logging.getLogger(__name__)
 
 DetectFn = Callable[[np.ndarray], list[Face]]
 EmbedFn = Callable[[np.ndarray, list[Face]], object]
 
-# Optical flow parameters. The patch is at most ``flow_face_size`` px across the face, so
-# a 15 px window on 3 pyramid levels follows motion of about a quarter face per frame.
-_LK_PARAMS = {
-    "winSize": (15, 15),
-    "maxLevel": 3,
-    "criteria": (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 20, 0.03),
-}
-_MAX_FLOW_POINTS = 40
-_REFRESH_FLOW_POINTS = 20  # tracked points are reused until fewer than this are left
-_MIN_FLOW_POINTS = 6
-_FB_MAX_ERROR = 0.7  # forward-backward error (patch px) above which a flow point is dropped
-_RANSAC_THRESHOLD = 1.0  # patch px
-_REGION_MARGIN = 0.5  # flow patch = face box grown by this fraction of its size on each side
 _REUSE_MARGIN = 0.4  # the current patch serves the next frame while the box keeps this margin
-_BOX_INSET = 0.1  # flow points come from the box shrunk by this fraction (skip the background)
-_FALLBACK_DT = 1.0 / 30.0  # frame interval assumed when timestamps do not advance
 
 
 @dataclass
@@ -76,61 +61,6 @@ class TrackerSettings:
             raise ValueError(f"flow_face_size must be at least 16, got {self.flow_face_size}")
 
 
-class OneEuroFilter:
-    """One-Euro filter (Casiez et al. 2012) over an array of 2-D points, driven by timestamps.
-
-    The cutoff rises with the speed of each point: a still point is smoothed hard (low
-    jitter), a moving one lightly (low lag). Speed is the norm of each point's filtered
-    velocity in px/s, so the filter does not depend on the direction of motion.
-    """
-
-    def __init__(self, min_cutoff: float = 1.0, beta: float = 0.05, d_cutoff: float = 1.0) -> None:
-        self.min_cutoff = float(min_cutoff)
-        self.beta = float(beta)
-        self.d_cutoff = float(d_cutoff)
-        self._value: np.ndarray | None = None
-        self._speed: np.ndarray | None = None
-        self._time = 0.0
-
-    @staticmethod
-    def _alpha(dt: float, cutoff: np.ndarray | float) -> np.ndarray | float:
-        tau = 1.0 / (2.0 * math.pi * cutoff)
-        return 1.0 / (1.0 + tau / dt)
-
-    def reset(self) -> None:
-        self._value = None
-        self._speed = None
-
-    @property
-    def value(self) -> np.ndarray | None:
-        """The current filtered points (``None`` before the first sample)."""
-        return None if self._value is None else self._value.copy()
-
-    def shift(self, delta: np.ndarray) -> None:
-        """Move the filtered points by ``delta`` without filtering: motion the caller knows."""
-        if self._value is not None:
-            self._value = self._value + np.asarray(delta, dtype=np.float64)
-
-    def __call__(self, points: np.ndarray, timestamp: float) -> np.ndarray:
-        """Filtered copy of ``points`` (shape ``(n, 2)``) at ``timestamp`` seconds."""
-        points = np.asarray(points, dtype=np.float64)
-        if self._value is None or self._value.shape != points.shape:
-            self._value = points.copy()
-            self._speed = np.zeros_like(points)
-            self._time = float(timestamp)
-            return points.copy()
-        dt = float(timestamp) - self._time
-        if dt <= 0:
-            dt = _FALLBACK_DT
-        self._time = float(timestamp)
-        velocity = (points - self._value) / dt
-        self._speed = self._speed + self._alpha(dt, self.d_cutoff) * (velocity - self._speed)
-        speed = np.linalg.norm(self._speed, axis=-1, keepdims=True)
-        alpha = self._alpha(dt, self.min_cutoff + self.beta * speed)
-        self._value = self._value + alpha * (points - self._value)
-        return self._value.copy()
-
-
 @dataclass
 class _Identity:
     identity_id: int
@@ -140,24 +70,6 @@ class _Identity:
     def add(self, embedding: np.ndarray) -> None:
         self.total = self.total + embedding
         self.mean = l2_normalize(self.total)
-
-
-@dataclass
-class _Patch:
-    """A grey, possibly downscaled copy of one frame region, for optical flow on the next frame."""
-
-    image: np.ndarray
-    region: tuple[int, int, int, int]  # x0, y0, x1, y1 in frame pixels, sides multiples of factor
-    factor: int  # frame px per patch px (integer: INTER_AREA then is a cheap box filter)
-    face_size: float  # the face's size when the region was chosen
-    frame_index: int
-
-    # Patch pixel j averages frame pixels [k*j, k*j + k): centres map with a half-pixel shift.
-    def to_patch(self, points: np.ndarray) -> np.ndarray:
-        return (points - np.asarray(self.region[:2], dtype=np.float64) + 0.5) / self.factor - 0.5
-
-    def to_frame(self, points: np.ndarray) -> np.ndarray:
-        return (np.asarray(points, dtype=np.float64) + 0.5) * self.factor - 0.5 + self.region[:2]
 
 
 @dataclass
@@ -173,7 +85,7 @@ class _Track:
     detected: bool = True
     lost: bool = False  # optical flow failed on this frame
     detections_since_embed: int = 0
-    patch: _Patch | None = None
+    patch: Patch | None = None
     points: np.ndarray | None = field(default=None, repr=False)  # flow points (frame px) on the patch
     # Positions actually seen (detected or followed by flow), not guessed: (time, bbox, kps).
     # Velocity comes from the last two, so one bad guess never feeds the next.
@@ -205,79 +117,6 @@ class _Track:
         first_time, first_bbox, first_kps = self.seen[0]
         ratio = (timestamp - last_time) / (last_time - first_time)
         return last_bbox + ratio * (last_bbox - first_bbox), last_kps + ratio * (last_kps - first_kps)
-
-
-def _box_size(bbox: np.ndarray) -> float:
-    return float(math.sqrt(max(bbox[2] - bbox[0], 1.0) * max(bbox[3] - bbox[1], 1.0)))
-
-
-def _iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """IoU of every box of ``a`` (n, 4) with every box of ``b`` (m, 4)."""
-    x1 = np.maximum(a[:, None, 0], b[None, :, 0])
-    y1 = np.maximum(a[:, None, 1], b[None, :, 1])
-    x2 = np.minimum(a[:, None, 2], b[None, :, 2])
-    y2 = np.minimum(a[:, None, 3], b[None, :, 3])
-    inter = np.clip(x2 - x1, 0, None) * np.clip(y2 - y1, 0, None)
-    area_a = np.clip(a[:, 2] - a[:, 0], 0, None) * np.clip(a[:, 3] - a[:, 1], 0, None)
-    area_b = np.clip(b[:, 2] - b[:, 0], 0, None) * np.clip(b[:, 3] - b[:, 1], 0, None)
-    union = area_a[:, None] + area_b[None, :] - inter
-    return np.where(union > 0, inter / np.maximum(union, 1e-9), 0.0)
-
-
-def associate(
-    track_boxes: np.ndarray, det_boxes: np.ndarray, iou_min: float, center_max: float
-) -> list[tuple[int, int]]:
-    """Greedy best-first matching of predicted track boxes to detection boxes.
-
-    First by IoU (at least ``iou_min``); the rest by centre distance in face sizes (at most
-    ``center_max``, sizes within a factor of two), which catches fast motion where the
-    boxes no longer overlap. Returns ``(track index, detection index)`` pairs.
-    """
-    if len(track_boxes) == 0 or len(det_boxes) == 0:
-        return []
-    pairs: list[tuple[int, int]] = []
-    used_t: set[int] = set()
-    used_d: set[int] = set()
-    iou = _iou_matrix(track_boxes, det_boxes)
-    for flat in np.argsort(-iou, axis=None):
-        t, d = divmod(int(flat), iou.shape[1])
-        if iou[t, d] < iou_min:
-            break
-        if t not in used_t and d not in used_d:
-            pairs.append((t, d))
-            used_t.add(t)
-            used_d.add(d)
-    candidates = []
-    for t, tbox in enumerate(track_boxes):
-        if t in used_t:
-            continue
-        t_size = _box_size(tbox)
-        t_center = (tbox[:2] + tbox[2:]) / 2.0
-        for d, dbox in enumerate(det_boxes):
-            if d in used_d:
-                continue
-            d_size = _box_size(dbox)
-            if not 0.5 <= d_size / t_size <= 2.0:
-                continue
-            distance = float(np.linalg.norm((dbox[:2] + dbox[2:]) / 2.0 - t_center)) / math.sqrt(
-                t_size * d_size
-            )
-            if distance <= center_max:
-                candidates.append((distance, t, d))
-    for _, t, d in sorted(candidates):
-        if t not in used_t and d not in used_d:
-            pairs.append((t, d))
-            used_t.add(t)
-            used_d.add(d)
-    return pairs
-
-
-def _move_box(bbox: np.ndarray, linear: np.ndarray, offset: np.ndarray) -> np.ndarray:
-    """An axis-aligned box moved by a similarity: centre transformed, sides scaled."""
-    scale = math.sqrt(abs(float(np.linalg.det(linear))))
-    center = linear @ ((bbox[:2] + bbox[2:]) / 2.0) + offset
-    half = (bbox[2:] - bbox[:2]) * scale / 2.0
-    return np.concatenate([center - half, center + half])
 
 
 def _state(bbox: np.ndarray, kps: np.ndarray) -> np.ndarray:
@@ -329,7 +168,7 @@ class FaceTracker:
         self._since_detection = 0
         self._frame_shape: tuple[int, ...] | None = None
         self._last_time: float | None = None
-        self._frame_dt = _FALLBACK_DT
+        self._frame_dt = FALLBACK_DT
 
     def update(self, frame_bgr: np.ndarray, timestamp: float) -> list[Face]:
         """Faces of ``frame_bgr`` (BGR uint8) at ``timestamp`` seconds; frames must come in order."""
@@ -503,17 +342,20 @@ class FaceTracker:
         Returns False when the face was lost: its texture did not follow (a cut, an
         occlusion). A patch too plain to track is not a loss, it just falls back.
         """
-        status, moved = self._flow_similarity(track, frame_bgr)
+        # Leaves this frame's patch and the surviving points on the track for the next frame.
+        status, moved, track.patch, track.points = flow_similarity(
+            track.patch, track.points, track.bbox, frame_bgr, self._frame_index
+        )
         smoother = track.smoother
         if moved is not None:
             linear, offset = moved[:, :2], moved[:, 2]
-            bbox = _move_box(track.bbox, linear, offset)
+            bbox = move_box(track.bbox, linear, offset)
             kps = track.kps @ linear.T + offset
             if smoother is not None and smoother.value is not None:
                 # Carry the filter along: it then smooths only what the motion does not explain.
                 value = smoother.value
                 smoother.shift(
-                    _state(_move_box(value[5:].reshape(4), linear, offset), value[:5] @ linear.T + offset)
+                    _state(move_box(value[5:].reshape(4), linear, offset), value[:5] @ linear.T + offset)
                     - value
                 )
             track.observe(bbox, kps, timestamp)
@@ -526,67 +368,10 @@ class FaceTracker:
         track.lost = status == "lost"
         return not track.lost
 
-    def _flow_similarity(self, track: _Track, frame_bgr: np.ndarray) -> tuple[str, np.ndarray | None]:
-        """("moved", 2x3 similarity in frame px), ("lost", None) or ("untrackable", None).
-
-        Leaves this frame's patch and the surviving points on the track for the next frame.
-        """
-        previous = track.patch
-        if previous is None or previous.frame_index != self._frame_index - 1:
-            return "untrackable", None
-        # Points from inside the face box only: the background does not move with the face.
-        inset = _BOX_INSET * (track.bbox[2:] - track.bbox[:2])
-        low, high = track.bbox[:2] + inset, track.bbox[2:] - inset
-        points = track.points
-        if points is not None:
-            points = points[np.all((points >= low) & (points <= high), axis=1)]
-        if points is None or len(points) < _REFRESH_FLOW_POINTS:
-            mask = np.zeros(previous.image.shape, dtype=np.uint8)
-            mx0, my0 = np.maximum(previous.to_patch(low).round().astype(int), 0)
-            mx1, my1 = np.maximum(previous.to_patch(high).round().astype(int), 0)
-            mask[my0:my1, mx0:mx1] = 255
-            found = cv2.goodFeaturesToTrack(
-                previous.image, _MAX_FLOW_POINTS, qualityLevel=0.01, minDistance=3, mask=mask, blockSize=5
-            )
-            if found is None or len(found) < _MIN_FLOW_POINTS:
-                track.patch, track.points = None, None
-                return "untrackable", None
-            start = found.reshape(-1, 1, 2).astype(np.float32)
-        else:
-            start = previous.to_patch(points).astype(np.float32).reshape(-1, 1, 2)
-
-        current = self._patch_at(frame_bgr, previous.region, previous.factor, previous.face_size)
-        track.patch = current  # reused as the next frame's patch while the face stays inside it
-        forward, status, _ = cv2.calcOpticalFlowPyrLK(
-            previous.image, current.image, start, None, **_LK_PARAMS
-        )
-        backward, status_back, _ = cv2.calcOpticalFlowPyrLK(
-            current.image, previous.image, forward, None, **_LK_PARAMS
-        )
-        error = np.linalg.norm((backward - start).reshape(-1, 2), axis=1)
-        good = (status.reshape(-1) == 1) & (status_back.reshape(-1) == 1) & (error < _FB_MAX_ERROR)
-        count = int(good.sum())
-        track.points = None
-        # Most points must survive: after a cut or a full occlusion only chance matches do.
-        if count < max(_MIN_FLOW_POINTS, len(start) // 2):
-            return "lost", None
-        before = previous.to_frame(start.reshape(-1, 2)[good])
-        after = previous.to_frame(forward.reshape(-1, 2)[good])
-        matrix, inliers = cv2.estimateAffinePartial2D(
-            before, after, method=cv2.RANSAC, ransacReprojThreshold=_RANSAC_THRESHOLD * previous.factor
-        )
-        if matrix is None or inliers is None or int(inliers.sum()) < max(_MIN_FLOW_POINTS, count // 2):
-            return "lost", None
-        scale = math.sqrt(abs(float(np.linalg.det(matrix[:, :2]))))
-        if not 0.8 <= scale <= 1.25:
-            return "lost", None
-        track.points = after[inliers.reshape(-1) == 1]
-        return "moved", matrix
-
     def _keep_patch(self, track: _Track, frame_bgr: np.ndarray) -> None:
         """Grey patch of this frame around the track, reusing the one flow just made if it fits."""
         patch = track.patch
-        size = _box_size(track.bbox)
+        size = box_size(track.bbox)
         if patch is not None and patch.frame_index == self._frame_index:
             x0, y0, x1, y1 = patch.region
             # Room for the next frame's motion too, or the face slides off the patch's edge.
@@ -600,33 +385,7 @@ class FaceTracker:
             )
             if inside and 0.8 <= size / patch.face_size <= 1.25:
                 return
-        track.patch = self._make_patch(frame_bgr, track.bbox, size)
-
-    def _make_patch(self, frame_bgr: np.ndarray, bbox: np.ndarray, size: float) -> _Patch | None:
-        height, width = frame_bgr.shape[:2]
-        factor = max(1, math.ceil(size / self.settings.flow_face_size))
-        margin = _REGION_MARGIN * size
-        x0 = max(0, int(math.floor(bbox[0] - margin)))
-        y0 = max(0, int(math.floor(bbox[1] - margin)))
-        x1 = min(width, int(math.ceil(bbox[2] + margin)))
-        y1 = min(height, int(math.ceil(bbox[3] + margin)))
-        x1 -= (x1 - x0) % factor
-        y1 -= (y1 - y0) % factor
-        if x1 - x0 < 16 or y1 - y0 < 16:
-            return None  # (almost) out of the frame
-        return self._patch_at(frame_bgr, (x0, y0, x1, y1), factor, size)
-
-    def _patch_at(
-        self, frame_bgr: np.ndarray, region: tuple[int, int, int, int], factor: int, face_size: float
-    ) -> _Patch:
-        """Grey copy of ``region``, shrunk by the integer ``factor``."""
-        x0, y0, x1, y1 = region
-        roi = frame_bgr[y0:y1, x0:x1]
-        gray = cv2.cvtColor(roi, cv2.COLOR_BGR2GRAY) if roi.ndim == 3 else roi
-        if factor > 1:
-            size = ((x1 - x0) // factor, (y1 - y0) // factor)
-            gray = cv2.resize(gray, size, interpolation=cv2.INTER_AREA)
-        return _Patch(np.ascontiguousarray(gray), region, factor, face_size, self._frame_index)
+        track.patch = make_patch(frame_bgr, track.bbox, size, self.settings.flow_face_size, self._frame_index)
 
     # ----- output -----------------------------------------------------------------------
     def _output(self, track: _Track, shape: tuple[int, ...], timestamp: float) -> Face | None:

@@ -1,116 +1,23 @@
-"""FaceTracker on real synthetic frames with the colour-key detector and the mean-colour recogniser.
-
-Faces are key-colour squares with a mild texture inside (kept within the detector's colour
-tolerance, so detection stays exact) on a textured background, so optical flow has
-something to follow. Ground truth comes from the drawing: key_color_box / key_color_kps.
-"""
+"""FaceTracker on real synthetic frames with the colour-key detector and the mean-colour recogniser."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-import cv2
 import numpy as np
 import pytest
 
-from facedeck.core.faces.engine import FaceSwapEngine, ModelLibrary, SwapSettings
 from facedeck.core.faces.face import Face
-from facedeck.core.runtime.onnx import select_provider
-from facedeck.core.tracking.tracker import FaceTracker, OneEuroFilter, TrackerSettings, associate
-from tests.support.model_factory import KEY_COLORS, build_model_set, key_color_box, key_color_kps
-
-BLUE, RED = KEY_COLORS[0], KEY_COLORS[2]
-HEIGHT, WIDTH = 480, 640  # fits the 640 detector canvas unscaled: detections are exact
-SIDE = 100
-FPS = 30.0
-
-
-def smooth_texture(rng: np.random.Generator, height: int, width: int, cell: int) -> np.ndarray:
-    """Blob texture in [0, 1]: random values on a coarse grid, upsampled with cubic interpolation."""
-    rows, cols = height // cell + 2, width // cell + 2
-    big = cv2.resize(rng.random((rows, cols)).astype(np.float32), (cols * cell, rows * cell), cv2.INTER_CUBIC)
-    big = big[:height, :width]
-    return (big - big.min()) / (big.max() - big.min())
-
-
-def textured_face(color: tuple[int, int, int], seed: int, side: int = SIDE) -> np.ndarray:
-    """A key-colour square whose channels move up to 14 levels inward (the detector allows ~15).
-
-    Only channels that shift the grey value the same way as green are textured, so the
-    grey image the tracker sees has as much contrast as the tolerance allows.
-    """
-    pattern = np.round(smooth_texture(np.random.default_rng(seed), side, side, 6) * 14.0)
-    key = np.asarray(color, dtype=np.float32)
-    green_up = key[1] == 0
-    face = np.empty((side, side, 3), dtype=np.float32)
-    for channel in range(3):
-        up = key[channel] == 0
-        textured = up == green_up
-        face[..., channel] = (key[channel] + (pattern if up else -pattern)) if textured else key[channel]
-    return face.astype(np.uint8)
-
-
-# Grey-ish texture in 60..200: never within the tolerance of a key colour (0 or 255 per channel).
-BACKGROUND = np.stack(
-    [60 + 140 * smooth_texture(np.random.default_rng(100 + c), HEIGHT, WIDTH, 12) for c in range(3)], axis=2
-).astype(np.uint8)
-
-
-def compose(faces: list[tuple[np.ndarray, int, int]]) -> np.ndarray:
-    """The background with each (face image, x0, y0) pasted on, later ones on top."""
-    frame = BACKGROUND.copy()
-    for image, x0, y0 in faces:
-        side = image.shape[0]
-        frame[y0 : y0 + side, x0 : x0 + side] = image
-    return frame
-
-
-@pytest.fixture(scope="module")
-def engine(tmp_path_factory: pytest.TempPathFactory) -> FaceSwapEngine:
-    models = build_model_set(tmp_path_factory.mktemp("models"), swapper_mode="identity")
-    return FaceSwapEngine(ModelLibrary(models.directory, select_provider("cpu")), SwapSettings())
-
-
-class Recorder:
-    """detect/embed wrappers that count calls (and optionally perturb detections)."""
-
-    def __init__(self, engine: FaceSwapEngine, perturb: Callable[[Face], None] | None = None) -> None:
-        self.engine = engine
-        self.perturb = perturb
-        self.detect_frames: list[int] = []
-        self.embed_calls: list[int] = []  # faces per call
-        self.frame = -1
-        self.raw_kps: list[np.ndarray] = []
-
-    def detect(self, frame: np.ndarray) -> list[Face]:
-        self.detect_frames.append(self.frame)
-        faces = self.engine.detect(frame)
-        for face in faces:
-            if self.perturb is not None:
-                self.perturb(face)
-            self.raw_kps.append(face.kps.copy())
-        return faces
-
-    def embed(self, frame: np.ndarray, faces: list[Face]) -> None:
-        self.embed_calls.append(len(faces))
-        self.engine.models.recognizer.embed(frame, faces)
-
-    def tracker(self, **settings: object) -> FaceTracker:
-        return FaceTracker(self.detect, self.embed, TrackerSettings(**settings))
-
-    def run(self, tracker: FaceTracker, frames: list[np.ndarray]) -> list[list[Face]]:
-        results = []
-        for index, frame in enumerate(frames):
-            self.frame = index
-            results.append(tracker.update(frame, index / FPS))
-        return results
-
-
-def assert_detected_flags(results: list[list[Face]], recorder: Recorder) -> None:
-    detected_frames = set(recorder.detect_frames)
-    for index, faces in enumerate(results):
-        for face in faces:
-            assert face.extra["detected"] is (index in detected_frames), index
+from facedeck.core.tracking.tracker import FaceTracker, TrackerSettings
+from tests.support.models.color_key_detector import key_color_box, key_color_kps
+from tests.support.tracking_scenes import (
+    BLUE,
+    FPS,
+    RED,
+    SIDE,
+    Recorder,
+    assert_detected_flags,
+    compose,
+    textured_face,
+)
 
 
 @pytest.mark.parametrize("smoothing", [False, True])
@@ -134,69 +41,6 @@ def test_constant_velocity_face_is_tracked_between_detections(engine, smoothing)
         errors.append(np.abs(face.kps - key_color_kps(x, y, SIDE)).max())
     # Holding the last detection would be 12-24 px off on tracked frames.
     assert max(errors) < 1.0, max(errors)
-
-
-def test_tracking_follows_the_image_not_an_extrapolation(engine):
-    # Changing speed and direction: constant velocity from the last two positions misses
-    # by several px here, only following the texture gets it right.
-    blue = textured_face(BLUE, seed=2)
-    positions = [(int(260 + 100 * np.sin(i / 5.0)), int(150 + 80 * np.cos(i / 4.0))) for i in range(24)]
-    recorder = Recorder(engine)
-    tracker = recorder.tracker(detect_every=6)
-    results = recorder.run(tracker, [compose([(blue, x, y)]) for x, y in positions])
-
-    assert recorder.detect_frames == list(range(0, 24, 6))
-    extrapolation_miss = []
-    for index, ((x, y), faces) in enumerate(zip(positions, results, strict=True)):
-        assert len(faces) == 1
-        assert np.abs(faces[0].kps - key_color_kps(x, y, SIDE)).max() < 1.0, index
-        if index >= 2:
-            (x1, y1), (x2, y2) = positions[index - 2], positions[index - 1]
-            extrapolation_miss.append(np.hypot(2 * x2 - x1 - x, 2 * y2 - y1 - y))
-    assert max(extrapolation_miss) > 5.0  # the path really is not linear
-
-
-def test_a_plain_face_falls_back_to_constant_velocity_without_lag(engine):
-    # A flat square gives optical flow nothing to hold on to: that is no reason to
-    # re-detect (it is not lost), the track moves by its velocity and the smoother with it.
-    plain = np.full((SIDE, SIDE, 3), BLUE, dtype=np.uint8)
-    positions = [(40 + 8 * i, 100 + 3 * i) for i in range(27)]
-    recorder = Recorder(engine)
-    results = recorder.run(recorder.tracker(detect_every=3), [compose([(plain, x, y)]) for x, y in positions])
-
-    assert recorder.detect_frames == list(range(0, 27, 3))
-    for index in range(6, 27):  # once two positions give a velocity and the smoother settles
-        x, y = positions[index]
-        assert np.abs(results[index][0].kps - key_color_kps(x, y, SIDE)).max() < 1.0, index
-
-
-def test_rotation_and_zoom_move_the_keypoints(engine):
-    # Tracking is a similarity, not just a shift: turn 1.5 degrees and grow 1 % per frame,
-    # with no detection after the first frame.
-    x0, y0 = 270, 190
-    layer = np.zeros_like(BACKGROUND)
-    layer[y0 : y0 + SIDE, x0 : x0 + SIDE] = textured_face(BLUE, seed=20)
-    mask = np.zeros(BACKGROUND.shape[:2], np.float32)
-    mask[y0 : y0 + SIDE, x0 : x0 + SIDE] = 1.0
-    center = (x0 + SIDE / 2 - 0.5, y0 + SIDE / 2 - 0.5)
-    frames, matrices = [], []
-    for i in range(16):
-        matrix = cv2.getRotationMatrix2D(center, 1.5 * i, 1.01**i)
-        matrix[:, 2] += (3 * i, 2 * i)
-        face = cv2.warpAffine(layer, matrix, (WIDTH, HEIGHT), flags=cv2.INTER_LINEAR)
-        alpha = cv2.warpAffine(mask, matrix, (WIDTH, HEIGHT), flags=cv2.INTER_LINEAR)[..., None]
-        frames.append((BACKGROUND * (1 - alpha) + face * alpha).round().astype(np.uint8))
-        matrices.append(matrix)
-    recorder = Recorder(engine)
-    results = recorder.run(recorder.tracker(detect_every=100, smoothing=False), frames)
-
-    assert recorder.detect_frames == [0]
-    start = key_color_kps(x0, y0, SIDE).astype(np.float64)
-    for faces, matrix in zip(results, matrices, strict=True):
-        truth = start @ matrix[:, :2].T + matrix[:, 2]
-        assert np.abs(faces[0].kps - truth).max() < 1.0  # 22 degrees and x1.16 by the end
-        size = SIDE * np.sqrt(abs(np.linalg.det(matrix[:, :2])))
-        assert faces[0].bbox[2] - faces[0].bbox[0] == pytest.approx(size, abs=1.0)
 
 
 @pytest.mark.parametrize(("detect_every", "ratio"), [(1, 0.45), (3, 0.65)])
@@ -367,21 +211,3 @@ def test_reset_forgets_tracks_and_identities(engine):
         first.extra["identity"],
     )
     assert recorder.embed_calls == [1, 1]
-
-
-def test_association_falls_back_to_centre_distance_for_fast_motion():
-    tracks = np.array([[0, 0, 100, 100], [300, 0, 400, 100]], dtype=np.float64)
-    moved = np.array([[310, 10, 410, 110], [90, 20, 190, 120]], dtype=np.float64)  # no overlap for track 0
-    assert sorted(associate(tracks, moved, iou_min=0.3, center_max=1.0)) == [(0, 1), (1, 0)]
-    far = np.array([[250, 250, 350, 350]], dtype=np.float64)
-    assert associate(tracks[:1], far, iou_min=0.3, center_max=1.0) == []
-
-
-def test_one_euro_filter_is_still_when_still_and_quick_when_moving():
-    rng = np.random.default_rng(0)
-    still = OneEuroFilter(min_cutoff=1.0, beta=0.05)
-    noisy = [still(np.array([[50.0, 50.0]]) + rng.uniform(-2, 2, (1, 2)), i / FPS) for i in range(90)]
-    assert np.std(np.concatenate(noisy[30:])) < 0.7  # raw std is ~1.15, filtered ~0.59
-    moving = OneEuroFilter(min_cutoff=1.0, beta=0.05)
-    outputs = [moving(np.array([[20.0 * i, 0.0]]), i / FPS) for i in range(60)]
-    assert 20.0 * 59 - outputs[-1][0, 0] < 5.0  # 600 px/s: lag well under a frame's motion
