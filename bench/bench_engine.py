@@ -28,7 +28,8 @@ from facedeck.core.faces.engine import FaceSwapEngine, ModelLibrary, SwapSetting
 from facedeck.core.faces.paste import feathered_mask, paste_roi  # noqa: E402
 from facedeck.core.faces.selection import SourceIdentity  # noqa: E402
 from facedeck.core.runtime.onnx import create_session, select_provider  # noqa: E402
-from tests.support.model_factory import build_model_set, template_kps  # noqa: E402
+from tests.support.models.detector import template_kps  # noqa: E402
+from tests.support.models.model_set import build_model_set  # noqa: E402
 
 RESOLUTIONS = {"720p": (1280, 720), "1080p": (1920, 1080), "2160p": (3840, 2160)}
 DETECTOR_SIZE = 640

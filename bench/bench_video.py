@@ -35,7 +35,8 @@ from facedeck.core.media.video_io import AudioChunk, EncoderSettings, VideoReade
 from facedeck.core.runtime.onnx import select_provider  # noqa: E402
 from facedeck.core.tracking.tracker import FaceTracker, TrackerSettings  # noqa: E402
 from tests.support.media_fixtures import make_clip  # noqa: E402
-from tests.support.model_factory import KEY_COLORS, build_model_set, draw_square_face  # noqa: E402
+from tests.support.models.drawing import KEY_COLORS, draw_square_face  # noqa: E402
+from tests.support.models.model_set import build_model_set  # noqa: E402
 
 SIZE = (1920, 1080)
 FACE = 300

@@ -14,7 +14,8 @@ import pytest
 
 from facedeck.core.media.metadata import DIGITAL_SOURCE_TYPE
 from tests.support.bad_files import write_bad_inputs
-from tests.support.model_factory import KEY_COLORS, build_model_set, draw_square_face
+from tests.support.models.drawing import KEY_COLORS, draw_square_face
+from tests.support.models.model_set import build_model_set
 
 BLUE, GREEN, RED, YELLOW, MAGENTA, CYAN = KEY_COLORS
 

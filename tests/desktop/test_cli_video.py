@@ -13,7 +13,8 @@ import numpy as np
 import pytest
 
 from tests.support.media_fixtures import audio_info, decode_frames, make_clip, write_bad_videos
-from tests.support.model_factory import KEY_COLORS, build_model_set, draw_square_face
+from tests.support.models.drawing import KEY_COLORS, draw_square_face
+from tests.support.models.model_set import build_model_set
 
 BLUE, GREEN, RED, YELLOW, MAGENTA, CYAN = KEY_COLORS
 

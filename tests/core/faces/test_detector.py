@@ -8,12 +8,9 @@ import pytest
 
 from facedeck.core.faces.detector import FaceDetector, letterbox_geometry, nms
 from facedeck.core.runtime.onnx import create_session, select_provider
-from tests.support.model_factory import (
-    build_color_key_detector,
-    build_constant_detector,
-    draw_square_face,
-    key_color_box,
-)
+from tests.support.models.color_key_detector import build_color_key_detector, key_color_box
+from tests.support.models.detector import build_constant_detector
+from tests.support.models.drawing import draw_square_face
 
 CPU = select_provider("cpu")
 
