@@ -1,36 +1,30 @@
-"""Resumable, verified downloads of model files, and safe extraction of zipped model packs.
+"""Resumable, verified downloads of model files, retried with backoff and across mirrors."""
 
-A download streams into ``<destination>.part`` next to the destination and hashes the bytes as
-they arrive; the destination itself only ever appears through the final ``os.replace``, after
-the size and SHA-256 matched. A dropped connection, a stall, a 5xx/429/404 or a short body is
-retried with exponential backoff, resuming from the bytes already on disk with an HTTP Range
-request; after ``attempts_per_url`` failures the next URL is tried with the same ``.part``.
-"""
+# A download streams into ``<destination>.part`` next to the destination and hashes the bytes as
+# they arrive; the destination itself only ever appears through the final ``os.replace``, after
+# the size and SHA-256 matched. A dropped connection, a stall, a 5xx/429/404 or a short body is
+# retried with exponential backoff, resuming from the bytes already on disk with an HTTP Range
+# request; after ``attempts_per_url`` failures the next URL is tried with the same ``.part``.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import math
 import os
-import queue
 import re
-import shutil
 import threading
 import time
-import zipfile
-import zlib
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
-from typing import BinaryIO
+from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import requests
 
-from ..errors import CancelledError, FaceDeckError, UsageError
+from ..errors import UsageError
 from ..version import SOFTWARE_NAME, software_version
+from .download_errors import DownloadCancelled, DownloadError
+from .partfile import PartFile, check_free_space, os_reason
 
 log = logging.getLogger(__name__)
 
@@ -40,26 +34,12 @@ DEFAULT_CHUNK_SIZE = 256 * 1024
 better otherwise: requests yields whole chunks only, so progress and cancel are seen once a
 chunk (every 2.5 s at 100 KB/s) and the partial chunk in flight when a connection drops is
 fetched again."""
-_FILE_BLOCK = 1 << 20  # reading and extracting local files
 _ALREADY_COMPLETE = -1  # "total" for a 416 answering a Range that starts at the end of the file
 
 _PROGRESS_INTERVAL = 0.1  # seconds: at most ~10 progress callbacks a second
-_FREE_SPACE_MARGIN = 16 * 1024 * 1024  # room for the filesystem's own bookkeeping and other writers
 _MAX_RETRY_AFTER = 60.0  # a server's Retry-After is honoured up to this many seconds
-_HASH_QUEUE_CHUNKS = 8  # chunks queued for the hashing thread: bounds the memory to 8 chunks
 _SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 _ERRNO_TEXT = re.compile(r"\[Errno -?\d+\] [^'\")]+")
-_DRIVE = re.compile(r"^[A-Za-z]:")
-
-
-class DownloadError(FaceDeckError):
-    """A file could not be downloaded, verified or extracted."""
-
-    exit_code = 6
-
-
-class DownloadCancelled(CancelledError):
-    """The user cancelled a download; the ``.part`` file is kept so a later run resumes it."""
 
 
 @dataclass(frozen=True)
@@ -130,7 +110,7 @@ def download_file(
     try:
         destination.parent.mkdir(parents=True, exist_ok=True)
     except OSError as error:
-        raise DownloadError(f"cannot create {destination.parent}: {_os_reason(error)}") from error
+        raise DownloadError(f"cannot create {destination.parent}: {os_reason(error)}") from error
 
     own_session = session is None
     job = _Download(
@@ -155,58 +135,6 @@ def download_file(
             job.session.close()
 
 
-def extract_zip_members(
-    archive: Path, members: Mapping[str, tuple[int, str]], destination_dir: Path
-) -> list[Path]:
-    """Extract the listed members of ``archive`` (name inside the zip -> (size, sha256)) by basename
-    into ``destination_dir``, verifying each; return the paths written, in ``members`` order.
-
-    An archive with any member named outside its root (absolute, drive, UNC or ``..``) is refused
-    before anything is written. A missing, oversized, corrupt or wrongly hashed member raises
-    DownloadError and leaves nothing of that member behind.
-    """
-    archive = Path(archive)
-    destination_dir = Path(destination_dir)
-    try:
-        zip_file = zipfile.ZipFile(archive)
-    except (zipfile.BadZipFile, OSError) as error:
-        raise DownloadError(f"{archive.name} is not a readable zip archive: {error}") from error
-    with zip_file:
-        infos = zip_file.infolist()
-        # A hostile pack is refused as a whole, even if the bad member isn't one we asked for.
-        for info in infos:
-            if _unsafe_member_name(info.filename):
-                raise DownloadError(
-                    f"refusing {archive.name}: member {info.filename!r} points outside the archive folder"
-                )
-        by_name = {info.filename: info for info in infos}
-        missing = [name for name in members if name not in by_name]
-        if missing:
-            raise DownloadError(f"{archive.name} does not contain {', '.join(missing)}")
-        targets: dict[str, Path] = {}
-        for name in members:
-            base = PurePosixPath(name.replace("\\", "/")).name
-            info = by_name[name]
-            if not base or info.is_dir():
-                raise DownloadError(f"{archive.name}: {name!r} is a folder, not a file")
-            if by_name[name].flag_bits & 0x1:
-                raise DownloadError(f"{archive.name}: {name} is encrypted")
-            if base in {path.name for path in targets.values()}:
-                raise DownloadError(f"{archive.name}: two listed members are both named {base}")
-            targets[name] = destination_dir / base
-        try:
-            destination_dir.mkdir(parents=True, exist_ok=True)
-        except OSError as error:
-            raise DownloadError(f"cannot create {destination_dir}: {_os_reason(error)}") from error
-        _check_free_space(destination_dir, sum(size for size, _ in members.values()), archive.name)
-        return [
-            _extract_member(
-                zip_file, by_name[name], size, sha256.strip().lower(), targets[name], archive.name
-            )
-            for name, (size, sha256) in members.items()
-        ]
-
-
 # --- internals ----------------------------------------------------------------------------------
 
 
@@ -226,133 +154,6 @@ class _BadBytes(Exception):
     """The bytes in the .part are not the file; they must be thrown away."""
 
 
-class _HashPipe:
-    """SHA-256 fed on a helper thread, so hashing a chunk overlaps reading the next one.
-
-    hashlib releases the GIL for large updates; chunks are hashed in the order given. Callers
-    only read the digest or reset after ``_drain`` (every queued chunk hashed).
-    """
-
-    def __init__(self) -> None:
-        self._hasher = hashlib.sha256()
-        self._queue: queue.Queue[bytes | None] = queue.Queue(maxsize=_HASH_QUEUE_CHUNKS)
-        self._thread: threading.Thread | None = None
-
-    def update(self, data: bytes) -> None:
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._run, name="facedeck-sha256", daemon=True)
-            self._thread.start()
-        self._queue.put(data)
-
-    def hexdigest(self) -> str:
-        self._drain()
-        return self._hasher.hexdigest()
-
-    def reset(self) -> None:
-        self._drain()
-        self._hasher = hashlib.sha256()
-
-    def close(self) -> None:
-        if self._thread is not None:
-            self._queue.put(None)
-            self._thread.join()
-            self._thread = None
-
-    def _drain(self) -> None:
-        if self._thread is not None:
-            self._queue.join()
-
-    def _run(self) -> None:
-        while True:
-            data = self._queue.get()
-            try:
-                if data is None:
-                    return
-                self._hasher.update(data)
-            finally:
-                self._queue.task_done()
-
-
-class _PartFile:
-    """The ``.part`` file, its size and the running hash of exactly the bytes it holds."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.size = 0
-        self.hash = _HashPipe()
-        # The URL that wrote this .part from byte 0 during this call; None for a .part
-        # inherited from an earlier run or begun by another URL.
-        self.origin: str | None = None
-
-    def load(self, expected_size: int | None) -> None:
-        """Adopt an existing .part: hash its bytes once so the download can resume after them."""
-        try:
-            size = self.path.stat().st_size
-        except FileNotFoundError:
-            return
-        except OSError as error:
-            raise DownloadError(f"cannot read {self.path}: {_os_reason(error)}") from error
-        if expected_size is not None and size > expected_size:
-            log.info("%s is larger than the expected %d bytes; starting over", self.path, expected_size)
-            self.discard()
-            return
-        try:
-            with open(self.path, "rb") as existing:
-                while block := existing.read(_FILE_BLOCK):
-                    self.hash.update(block)
-                    self.size += len(block)
-        except OSError as error:
-            raise DownloadError(f"cannot read {self.path}: {_os_reason(error)}") from error
-        log.info("resuming %s from byte %d", self.path.name, self.size)
-
-    def discard(self) -> None:
-        self.hash.reset()
-        self.size = 0
-        self.origin = None
-        try:
-            self.path.unlink(missing_ok=True)
-        except OSError as error:
-            raise DownloadError(f"cannot delete {self.path}: {_os_reason(error)}") from error
-
-    @contextmanager
-    def appending(self, url: str) -> Iterator[Callable[[bytes], None]]:
-        """Yield ``write(chunk)``: appends to the file, feeds the hash and advances ``size``."""
-        if self.size == 0:
-            self.origin = url
-        try:
-            out: BinaryIO = open(self.path, "ab")
-        except OSError as error:
-            raise DownloadError(f"cannot write {self.path}: {_os_reason(error)}") from error
-
-        def write(chunk: bytes) -> None:
-            try:
-                out.write(chunk)
-            except OSError as error:
-                raise DownloadError(f"cannot write {self.path}: {_os_reason(error)}") from error
-            self.hash.update(chunk)
-            self.size += len(chunk)
-
-        try:
-            yield write
-        finally:
-            try:
-                out.close()
-            except OSError as error:  # a failed flush: the disk filled up or went away
-                raise DownloadError(f"cannot write {self.path}: {_os_reason(error)}") from error
-
-    def problem(self, expected_size: int | None, expected_sha256: str) -> str | None:
-        """Why the .part is not the expected file, or None when it is."""
-        if expected_size is not None and self.size != expected_size:
-            return f"got {self.size} bytes, expected {expected_size}"
-        digest = self.hash.hexdigest()
-        if digest != expected_sha256:
-            return f"SHA-256 mismatch (got {digest[:16]}..., expected {expected_sha256[:16]}...)"
-        return None
-
-    def close(self) -> None:
-        self.hash.close()
-
-
 @dataclass
 class _Download:
     urls: list[str]
@@ -370,12 +171,12 @@ class _Download:
 
     def __post_init__(self) -> None:
         self.name = self.destination.name
-        self.part = _PartFile(self.destination.with_name(self.destination.name + ".part"))
+        self.part = PartFile(self.destination.with_name(self.destination.name + ".part"))
 
     def run(self) -> Path:
         self.part.load(self.expected_size)
         if self.expected_size is not None:
-            _check_free_space(self.destination.parent, self.expected_size - self.part.size, self.name)
+            check_free_space(self.destination.parent, self.expected_size - self.part.size, self.name)
         failures: list[str] = []
         for url in self.urls:
             try:
@@ -487,7 +288,7 @@ class _Download:
         if self.expected_size is not None and total is not None and total != self.expected_size:
             raise _NextUrl(f"the server's file is {total} bytes, expected {self.expected_size}")
         if self.expected_size is None and total is not None:
-            _check_free_space(self.destination.parent, total - self.part.size, self.name)
+            check_free_space(self.destination.parent, total - self.part.size, self.name)
         return total
 
     def _stream(self, response: requests.Response, url: str, attempt: int, total: int | None) -> None:
@@ -554,71 +355,6 @@ def _new_session() -> requests.Session:
     return session
 
 
-def _check_free_space(directory: Path, needed: int, file_name: str) -> None:
-    try:
-        free = shutil.disk_usage(directory).free
-    except OSError as error:  # can't tell (odd filesystem): let a real shortage show up as a write error
-        log.debug("cannot read free space of %s: %s", directory, error)
-        return
-    required = max(needed, 0) + _FREE_SPACE_MARGIN
-    if free < required:
-        raise DownloadError(
-            f"{file_name} needs {math.ceil(required / 1e6)} MB free in {directory}, "
-            f"only {int(free / 1e6)} MB available"
-        )
-
-
-def _extract_member(
-    zip_file: zipfile.ZipFile, info: zipfile.ZipInfo, size: int, sha256: str, target: Path, archive_name: str
-) -> Path:
-    """Stream one member into ``target``.part, hashing while writing; rename it once verified."""
-    part = target.with_name(target.name + ".part")
-    hasher = hashlib.sha256()
-    count = 0
-    try:
-        with zip_file.open(info) as source, open(part, "wb") as out:
-            # Never read more than size + 1 bytes: enough to tell "too big" without
-            # inflating a zip bomb.
-            while count <= size and (block := source.read(min(_FILE_BLOCK, size + 1 - count))):
-                count += len(block)
-                out.write(block)
-                hasher.update(block)
-    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as error:
-        _remove_quietly(part)
-        raise DownloadError(f"{archive_name}: member {info.filename} is corrupt: {error}") from error
-    except OSError as error:
-        _remove_quietly(part)
-        raise DownloadError(f"cannot write {part}: {_os_reason(error)}") from error
-    problem = None
-    if count != size:
-        problem = f"{'more than ' if count > size else ''}{count} bytes, expected {size}"
-    elif hasher.hexdigest() != sha256:
-        problem = f"SHA-256 mismatch (got {hasher.hexdigest()[:16]}..., expected {sha256[:16]}...)"
-    if problem is not None:
-        _remove_quietly(part)
-        raise DownloadError(f"{archive_name}: member {info.filename} is not the expected file: {problem}")
-    try:
-        os.replace(part, target)
-    except OSError as error:
-        _remove_quietly(part)
-        raise DownloadError(f"cannot move {part} to {target}: {_os_reason(error)}") from error
-    return target
-
-
-def _unsafe_member_name(name: str) -> bool:
-    """Absolute (``/x``, ``\\x``, ``\\\\server\\x``), drive-qualified (``C:x``) or with a ``..`` part."""
-    if name.startswith(("/", "\\")) or _DRIVE.match(name):
-        return True
-    return ".." in re.split(r"[\\/]", name)
-
-
-def _remove_quietly(path: Path) -> None:
-    try:
-        path.unlink(missing_ok=True)
-    except OSError as error:
-        log.warning("cannot delete %s: %s", path, error)
-
-
 def _content_range(header: str | None) -> tuple[int | None, int | None]:
     """(first byte, total size) from ``bytes A-B/T`` or ``bytes */T``; None where absent."""
     match = re.fullmatch(r"\s*bytes\s+(?:(\d+)-\d+|\*)/(\d+|\*)\s*", header or "")
@@ -656,10 +392,6 @@ def _describe(error: requests.RequestException) -> str:
     if found:
         return f"connection failed: {found.group(0).strip()}"
     return f"{type(error).__name__}: {text[:200]}"
-
-
-def _os_reason(error: OSError) -> str:
-    return error.strerror or str(error)
 
 
 def _mb(size: int) -> str:

@@ -303,6 +303,7 @@ class ModelStore:
     ) -> list[Path]:
         """Fetch and verify ``specs`` (packs are unpacked to the members asked for)."""
         from . import download as downloads  # imports requests: only when downloading
+        from .archive import extract_zip_members
 
         fetch = download_file or downloads.download_file
         self.directory.mkdir(parents=True, exist_ok=True)
@@ -333,7 +334,7 @@ class ModelStore:
                     mirror=mirror,
                     cancel=cancel,
                 )
-                for path in downloads.extract_zip_members(
+                for path in extract_zip_members(
                     archive, self._member_names(archive, members), self.directory
                 ):
                     spec = self.manifest.by_file(path.name)

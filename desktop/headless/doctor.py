@@ -3,13 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import platform
-import sys
 
-from ...core.models import files as model_files
-from ...core.models.store import ModelStatus, ModelStore
-from ...core.runtime.onnx import describe_runtime
-from ...core.version import software_label
+from ...core.diagnostics import Diagnostics, collect_diagnostics
 from .common import emit_json, say
 
 
@@ -22,35 +17,40 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=run)
 
 
-def run(args: argparse.Namespace) -> int:
-    runtime = describe_runtime()
-    directory = model_files.resolve_models_dir(args.models_dir)
-    # remembered hashes only: doctor must stay quick, 'models verify' re-hashes
-    states = ModelStore(directory).states()
-    models = {state.spec.file: state.status is not ModelStatus.MISSING for state in states}
-    statuses = {state.spec.file: state.status.value for state in states}
-    report = {
-        "facedeck": software_label(),
-        "python": f"{platform.python_version()} ({sys.executable})",
-        "platform": platform.platform(),
-        "onnxruntime": runtime,
-        "models_dir": str(directory),
-        "models": models,
-        "model_status": statuses,
+def doctor_json(report: Diagnostics) -> dict:
+    """The ``doctor --json`` line; its keys are what scripts already read, so they stay."""
+    return {
+        "facedeck": report.facedeck,
+        "python": f"{report.python_version} ({report.python_executable})",
+        "platform": report.platform,
+        "onnxruntime": dict(report.onnxruntime),
+        "models_dir": report.models_dir,
+        "models": {model.file: model.present for model in report.models},
+        "model_status": {model.file: model.status for model in report.models},
     }
+
+
+def print_report(report: Diagnostics) -> None:
+    runtime = report.onnxruntime
+    say(f"FaceDeck      {report.facedeck}")
+    say(f"Python        {report.python_version} ({report.python_executable})")
+    say(f"Platform      {report.platform}")
+    distribution = runtime.get("distribution") or "not installed"
+    say(f"onnxruntime   {distribution} {runtime.get('version') or ''}".rstrip())
+    say(f"Providers     {', '.join(runtime.get('available_providers') or []) or 'none'}")
+    say(f"Auto picks    {runtime.get('auto_choice') or '-'}")
+    say(f"Models dir    {report.models_dir}")
+    for model in report.models:
+        say(f"  {model.status:8} {model.file}")
+    for problem in report.problems:
+        say(f"PROBLEM: {problem}")
+
+
+def run(args: argparse.Namespace) -> int:
+    # remembered hashes only: doctor must stay quick, 'models verify' re-hashes
+    report = collect_diagnostics(args.models_dir)
     if args.json:
-        emit_json("doctor", **report)
+        emit_json("doctor", **doctor_json(report))
     else:
-        say(f"FaceDeck      {report['facedeck']}")
-        say(f"Python        {report['python']}")
-        say(f"Platform      {report['platform']}")
-        distribution = runtime.get("distribution") or "not installed"
-        say(f"onnxruntime   {distribution} {runtime.get('version') or ''}".rstrip())
-        say(f"Providers     {', '.join(runtime.get('available_providers') or []) or 'none'}")
-        say(f"Auto picks    {runtime.get('auto_choice') or '-'}")
-        say(f"Models dir    {directory}")
-        for name, status in statuses.items():
-            say(f"  {status:8} {name}")
-        for problem in runtime.get("problems") or []:
-            say(f"PROBLEM: {problem}")
-    return 1 if runtime.get("problems") else 0
+        print_report(report)
+    return 0 if report.ok else 1

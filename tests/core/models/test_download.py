@@ -1,42 +1,30 @@
-"""download_file and extract_zip_members against a real loopback HTTP server that misbehaves."""
+"""download_file against a real loopback HTTP server that misbehaves."""
 
 from __future__ import annotations
 
-import hashlib
 import os
 import threading
 import time
-import zipfile
-from collections import namedtuple
 
 import pytest
 import requests
 
 from facedeck.core.errors import CancelledError, FaceDeckError, UsageError
-from facedeck.core.models import download
-from facedeck.core.models.download import (
-    DownloadCancelled,
-    DownloadError,
-    DownloadProgress,
-    apply_mirror,
-    download_file,
-    extract_zip_members,
+from facedeck.core.models.download import DownloadProgress, apply_mirror, download_file
+from facedeck.core.models.download_errors import DownloadCancelled, DownloadError
+from tests.support.downloads import (
+    BODY,
+    CHUNK,
+    HALF,
+    SHA,
+    SIZE,
+    SleepRecorder,
+    fetch,
+    part_of,
+    resumed_at,
+    sent,
 )
 from tests.support.http_fixtures import Drop, MisbehavingServer, Stall, Status, unused_port_url
-
-SIZE = 3 * 1024 * 1024 + 12345  # a few MB, not a multiple of any chunk size
-HALF = SIZE // 2 + 7
-BODY = os.urandom(SIZE)
-SHA = hashlib.sha256(BODY).hexdigest()
-CHUNK = 64 * 1024
-
-
-class SleepRecorder:
-    def __init__(self) -> None:
-        self.calls: list[float] = []
-
-    def __call__(self, seconds: float) -> None:
-        self.calls.append(seconds)
 
 
 @pytest.fixture
@@ -48,29 +36,6 @@ def server():
 @pytest.fixture
 def sleeps() -> SleepRecorder:
     return SleepRecorder()
-
-
-def fetch(urls, destination, sleeps, **options):
-    options.setdefault("expected_size", SIZE)
-    options.setdefault("expected_sha256", SHA)
-    return download_file(urls if isinstance(urls, list) else [urls], destination, sleep=sleeps, **options)
-
-
-def part_of(path):
-    return path.with_name(path.name + ".part")
-
-
-def resumed_at(record) -> int:
-    """N from the request's ``Range: bytes=N-`` header."""
-    assert record.range is not None and record.range.startswith("bytes=") and record.range.endswith("-")
-    return int(record.range[len("bytes=") : -1])
-
-
-def sent(records) -> int:
-    return sum(record.bytes_sent for record in records)
-
-
-# --- downloads ------------------------------------------------------------------------------------
 
 
 def test_happy_path_reports_increasing_progress_ending_at_the_size(server, sleeps, tmp_path):
@@ -116,20 +81,6 @@ def test_429_is_retried_after_the_longer_of_backoff_and_retry_after(server, slee
     assert (tmp_path / "m.onnx").read_bytes() == BODY
     assert sleeps.calls == [0.5, 7.0, 2.0]
     assert [record.status for record in server.records_for("/m.onnx")] == [429, 429, 503, 200]
-
-
-def test_hash_is_computed_in_stream_without_reading_the_file_back(server, sleeps, tmp_path, monkeypatch):
-    opened: list[tuple[str, str]] = []
-
-    def spy_open(file, mode="r", *args, **kwargs):
-        opened.append((os.fspath(file), mode))
-        return open(file, mode, *args, **kwargs)
-
-    # a module global named "open" shadows the builtin inside facedeck.core.models.download only
-    monkeypatch.setattr(download, "open", spy_open, raising=False)
-    fetch(server.add("/m.onnx", BODY, [Drop(after=HALF)]), tmp_path / "m.onnx", sleeps)
-    assert (tmp_path / "m.onnx").read_bytes() == BODY
-    assert opened and all("r" not in mode for _, mode in opened)  # only ever appended to
 
 
 def test_unknown_expected_size_uses_the_servers_length(server, sleeps, tmp_path):
@@ -286,27 +237,6 @@ def test_partial_bytes_from_one_url_are_resumed_from_the_next(server, sleeps, tm
     assert HALF - CHUNK < start <= HALF and record.bytes_sent == SIZE - start
 
 
-def test_existing_part_from_an_earlier_run_is_resumed(server, sleeps, tmp_path):
-    destination = tmp_path / "m.onnx"
-    part_of(destination).write_bytes(BODY[:1_000_000])
-    url = server.add("/m.onnx", BODY)
-    reports: list[DownloadProgress] = []
-    fetch(url, destination, sleeps, progress=reports.append)
-    assert destination.read_bytes() == BODY and not part_of(destination).exists()
-    (record,) = server.records_for("/m.onnx")
-    assert record.range == "bytes=1000000-" and record.bytes_sent == SIZE - 1_000_000
-    assert reports[0].resumed_from == 1_000_000 and reports[0].received >= 1_000_000
-
-
-def test_corrupt_part_from_an_earlier_run_is_fetched_again_from_scratch(server, sleeps, tmp_path):
-    destination = tmp_path / "m.onnx"
-    part_of(destination).write_bytes(b"\0" * 1_000_000)
-    url = server.add("/m.onnx", BODY)
-    fetch(url, destination, sleeps)
-    assert destination.read_bytes() == BODY
-    assert [record.range for record in server.records_for("/m.onnx")] == ["bytes=1000000-", None]
-
-
 def test_416_on_an_already_complete_part_just_verifies_it(server, sleeps, tmp_path):
     destination = tmp_path / "m.onnx"
     part_of(destination).write_bytes(BODY)
@@ -375,18 +305,6 @@ def test_cancel_interrupts_a_real_backoff_wait(server, tmp_path):
     assert len(server.records_for("/m.onnx")) == 1
 
 
-def test_not_enough_disk_space_fails_before_any_request(server, sleeps, tmp_path, monkeypatch):
-    usage = namedtuple("usage", "total used free")
-    monkeypatch.setattr(
-        download.shutil, "disk_usage", lambda path: usage(10**9, 10**9 - 2_000_000, 2_000_000)
-    )
-    url = server.add("/m.onnx", BODY)
-    with pytest.raises(DownloadError, match=r"m\.onnx needs \d+ MB free in .*, only 2 MB available"):
-        fetch(url, tmp_path / "m.onnx", sleeps)
-    assert server.records == []
-    assert not (tmp_path / "m.onnx").exists()
-
-
 @pytest.mark.parametrize(
     ("url", "mirror", "expected"),
     [
@@ -435,83 +353,3 @@ def test_user_agent_names_facedeck(sleeps, tmp_path, monkeypatch):
     with MisbehavingServer() as server:
         fetch(server.add("/m.onnx", BODY), tmp_path / "m.onnx", sleeps)
     assert seen and seen[0].startswith("FaceDeck/")
-
-
-# --- zip packs ------------------------------------------------------------------------------------
-
-PAYLOAD_A = os.urandom(200_000)
-PAYLOAD_B = os.urandom(50_000)
-
-
-def make_zip(path, entries: dict[str, bytes]):
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, data in entries.items():
-            archive.writestr(zipfile.ZipInfo(name), data)
-    return path
-
-
-def listing(**named: bytes) -> dict[str, tuple[int, str]]:
-    return {
-        name.replace("__", "/"): (len(data), hashlib.sha256(data).hexdigest()) for name, data in named.items()
-    }
-
-
-@pytest.mark.parametrize(
-    "hostile",
-    ["../evil.onnx", "models/../../evil.onnx", "/abs/evil.onnx", "C:\\evil.onnx", "\\\\server\\evil.onnx"],
-)
-def test_hostile_member_names_refuse_the_whole_archive(tmp_path, hostile):
-    archive = make_zip(tmp_path / "pack.zip", {"pack/a.onnx": PAYLOAD_A, hostile: b"evil"})
-    out = tmp_path / "out"
-    with pytest.raises(DownloadError, match="refusing pack.zip"):
-        extract_zip_members(archive, listing(pack__a=PAYLOAD_A), out)
-    assert not out.exists() or list(out.iterdir()) == []
-    assert not (tmp_path / "evil.onnx").exists()
-
-
-def test_good_zip_extracts_only_the_listed_members_and_verifies_them(tmp_path):
-    archive = make_zip(
-        tmp_path / "pack.zip", {"pack/a.onnx": PAYLOAD_A, "pack/b.onnx": PAYLOAD_B, "pack/readme.txt": b"hi"}
-    )
-    out = tmp_path / "out"
-    written = extract_zip_members(archive, {"pack/a.onnx": listing(x=PAYLOAD_A)["x"]}, out)
-    assert written == [out / "a.onnx"]
-    assert (out / "a.onnx").read_bytes() == PAYLOAD_A
-    assert sorted(path.name for path in out.iterdir()) == ["a.onnx"]
-
-
-def test_member_with_a_wrong_hash_is_refused_and_not_kept(tmp_path):
-    archive = make_zip(tmp_path / "pack.zip", {"a.onnx": PAYLOAD_A, "b.onnx": PAYLOAD_B})
-    members = {
-        "a.onnx": listing(x=PAYLOAD_A)["x"],
-        "b.onnx": (len(PAYLOAD_B), hashlib.sha256(b"no").hexdigest()),
-    }
-    out = tmp_path / "out"
-    with pytest.raises(DownloadError, match="b.onnx is not the expected file: SHA-256 mismatch"):
-        extract_zip_members(archive, members, out)
-    assert sorted(path.name for path in out.iterdir()) == ["a.onnx"]  # the good one before it stays
-
-
-def test_member_bigger_than_listed_is_refused(tmp_path):
-    archive = make_zip(tmp_path / "pack.zip", {"a.onnx": PAYLOAD_A})
-    out = tmp_path / "out"
-    with pytest.raises(DownloadError, match="more than"):
-        extract_zip_members(archive, {"a.onnx": (1000, hashlib.sha256(PAYLOAD_A[:1000]).hexdigest())}, out)
-    assert list(out.iterdir()) == []
-
-
-def test_missing_member_is_refused_before_extracting_anything(tmp_path):
-    archive = make_zip(tmp_path / "pack.zip", {"a.onnx": PAYLOAD_A})
-    out = tmp_path / "out"
-    with pytest.raises(DownloadError, match="does not contain b.onnx"):
-        extract_zip_members(
-            archive, {"a.onnx": listing(x=PAYLOAD_A)["x"], "b.onnx": listing(x=PAYLOAD_B)["x"]}, out
-        )
-    assert not out.exists()
-
-
-def test_a_file_that_is_not_a_zip_is_a_download_error(tmp_path):
-    archive = tmp_path / "pack.zip"
-    archive.write_bytes(b"<html>rate limited</html>")
-    with pytest.raises(DownloadError, match="not a readable zip"):
-        extract_zip_members(archive, {}, tmp_path / "out")
