@@ -1,17 +1,16 @@
-"""The model store: verified files in one directory, a hash cache, trusted hashes, consent.
+"""The model store: verified files in one directory, a hash cache, trusted hashes.
 
 - Every file is checked against its manifest SHA-256, or against a hash the user chose to
   trust on this machine (``models import --trust``), before the engine loads it; never
   against nothing.
 - Hashes are remembered as (file, size, mtime) -> sha256 in the models directory, so
   start-up does not re-read half a gigabyte each time; ``verify`` re-hashes on demand.
-- The user's acceptance of the licence terms and of the consent rule is remembered in the
-  per-user config directory (or ``FACEDECK_CONFIG_DIR``).
+- Trusted hashes live in the per-user config directory (or ``FACEDECK_CONFIG_DIR``), next
+  to the user's acceptance of the licences and the responsible-use rule (``consent.py``).
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import enum
 import hashlib
 import json
@@ -35,7 +34,6 @@ log = logging.getLogger(__name__)
 CONFIG_DIR_ENV = "FACEDECK_CONFIG_DIR"
 HASH_CACHE_FILE = ".facedeck-hashes.json"
 TRUST_FILE = "trusted-models.json"
-CONSENT_FILE = "consent.json"
 HASH_CHUNK = 1 << 20
 
 
@@ -289,9 +287,6 @@ class ModelStore:
                 direct.append(spec)
         return direct, list(packs.values())
 
-    def licenses_for(self, specs: Iterable[ModelSpec]) -> list[str]:
-        return sorted({spec.license for spec in specs})
-
     def download(
         self,
         specs: Sequence[ModelSpec],
@@ -354,21 +349,3 @@ class ModelStore:
             )
             mapping[entry] = (spec.size, spec.sha256)
         return mapping
-
-    # ----- consent ----------------------------------------------------------------------
-    @property
-    def _consent_path(self) -> Path:
-        return self.settings_dir / CONSENT_FILE
-
-    def accepted_licenses(self) -> set[str]:
-        record = _read_json(self._consent_path)
-        return set(record.get("licenses", [])) if record.get("consent_confirmed") else set()
-
-    def accept_terms(self, license_ids: Iterable[str]) -> None:
-        """Remember that the user accepted these licences and confirmed the consent rule."""
-        with self._lock:
-            record = _read_json(self._consent_path)
-            record["licenses"] = sorted(set(record.get("licenses", [])) | set(license_ids))
-            record["consent_confirmed"] = True
-            record["accepted_at"] = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
-            _write_json(self._consent_path, record)

@@ -9,16 +9,13 @@ from collections.abc import Sequence
 
 from ...core.errors import UsageError
 from ...core.models import files as model_files
+from ...core.models.consent import RESPONSIBLE_USE_TEXT, load_consent, record_consent, terms_needed
 from ...core.models.manifest import ModelSpec
 from ...core.models.store import ModelState, ModelStatus, ModelStore
 from .common import emit_json, say
 from .progress import ProgressBar, human_bytes, human_duration
 
 MIRROR_ENV = "FACEDECK_MODEL_MIRROR"
-CONSENT_RULE = (
-    "I will only swap faces of people who have given their consent, and I will not use the "
-    "results to deceive, harass or defame anyone."
-)
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -153,10 +150,12 @@ def run_import(args: argparse.Namespace) -> int:
 
 
 def confirm_terms(store: ModelStore, specs: Sequence[ModelSpec], accept: bool) -> None:
-    """Ask once per licence before the first download; remember the answer."""
-    needed = [
-        license_id for license_id in store.licenses_for(specs) if license_id not in store.accepted_licenses()
-    ]
+    """Ask once per licence before the first download; remember the answer.
+
+    The text and the record are core's (``core.models.consent``), shared with the window
+    and the worker; only the terminal prompt is the CLI's own.
+    """
+    needed = terms_needed(specs, load_consent(store.settings_dir))
     if not needed:
         return
     if not accept:
@@ -169,11 +168,11 @@ def confirm_terms(store: ModelStore, specs: Sequence[ModelSpec], accept: bool) -
         for license_id in needed:
             licence = store.manifest.licenses[license_id]
             print(f"  * {licence.name}\n    {licence.summary}\n    {licence.url}", file=sys.stderr)
-        print(f"  * {CONSENT_RULE}", file=sys.stderr)
+        print(f"  * {RESPONSIBLE_USE_TEXT}", file=sys.stderr)
         answer = input('Type "yes" to accept these terms: ')
         if answer.strip().lower() != "yes":
             raise UsageError("licence terms not accepted; nothing was downloaded")
-    store.accept_terms(needed)
+    record_consent(store.settings_dir, needed)
 
 
 def run_download(args: argparse.Namespace) -> int:

@@ -1,4 +1,4 @@
-"""The model store: pins, remembered hashes, trusted files, import and remove, consent."""
+"""The model store: pins, remembered hashes, trusted files, import and remove (consent: test_consent.py)."""
 
 from __future__ import annotations
 
@@ -140,10 +140,3 @@ def test_remove(store, files):
     assert store.remove("inswapper_128") is True
     assert store.remove("inswapper_128") is False
     assert not (store.directory / files[0].name).exists()
-
-
-def test_consent_is_remembered(store):
-    assert store.accepted_licenses() == set()
-    store.accept_terms(["test-nc"])
-    again = ModelStore(store.directory, manifest=store.manifest, settings_dir=store.settings_dir)
-    assert again.accepted_licenses() == {"test-nc"}
