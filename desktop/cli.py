@@ -17,11 +17,10 @@ from importlib import metadata
 
 from ..core.errors import FaceDeckError
 from ..core.version import software_label
+from .errors import EXIT_INTERNAL, EXIT_INTERRUPTED, cli_message, exit_code
 
 log = logging.getLogger("facedeck")
 
-EXIT_INTERNAL = 70
-EXIT_INTERRUPTED = 130
 EXIT_GUI_UNAVAILABLE = 2  # the status the unbuilt-window message has always exited with
 QT_PACKAGES = ("PySide6", "shiboken6")
 
@@ -64,8 +63,9 @@ def run_headless(argv: Sequence[str]) -> int:
     except FaceDeckError as error:
         if args.debug:
             log.exception("failed")
-        report_error(str(error), error.exit_code, as_json)
-        return error.exit_code
+        status = exit_code(error)
+        report_error(cli_message(error), status, as_json)
+        return status
     except KeyboardInterrupt:
         report_error("interrupted", EXIT_INTERRUPTED, as_json)
         return EXIT_INTERRUPTED

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,6 +38,18 @@ class Letterbox:
     height: int
 
 
+def canvas_to_frame(points: np.ndarray, box: Letterbox) -> np.ndarray:
+    """Map ``(..., 2)`` canvas coordinates back to the frame with cv2.resize's pixel-centre convention.
+
+    ``cv2.resize`` aligns pixel centres, not pixel edges: canvas pixel ``c`` samples the
+    frame at ``(c + 0.5) / scale - 0.5``. Dividing by the scale alone (as insightface does)
+    shifts every point towards the top-left by ``0.5 * (1 / scale - 1)`` px, about 1 px
+    when a 1080p frame is detected on a 640 canvas.
+    """
+    scale = np.array([box.scale_x, box.scale_y], dtype=np.float32)
+    return (points + np.float32(0.5)) / scale - np.float32(0.5)
+
+
 def letterbox_geometry(frame_height: int, frame_width: int, canvas: tuple[int, int]) -> Letterbox:
     """Scale that fits the frame inside ``canvas`` (width, height) keeping its aspect ratio."""
     canvas_width, canvas_height = canvas
@@ -65,8 +78,22 @@ def nms(boxes: np.ndarray, scores: np.ndarray, iou_threshold: float) -> list[int
     return keep
 
 
+class _Canvas:
+    """One thread's reusable detector input for one canvas size (the session itself is shared)."""
+
+    def __init__(self, width: int, height: int) -> None:
+        self.image = np.zeros((height, width, 3), dtype=np.uint8)
+        # padding value: a zero pixel normalised, set once; rows a frame fills are rewritten
+        self.blob = np.full((1, 3, height, width), -127.5 / 128.0, dtype=np.float32)
+        self.filled_rows = 0
+
+
 class FaceDetector:
-    """Runs SCRFD on a letterboxed frame and decodes boxes and keypoints in frame pixels."""
+    """Runs SCRFD on a letterboxed frame and decodes boxes and keypoints in frame pixels.
+
+    One detector serves every thread and every job: the canvas size and the score
+    threshold are per call, and each thread letterboxes into buffers of its own.
+    """
 
     def __init__(
         self,
@@ -82,7 +109,8 @@ class FaceDetector:
         if len(outputs) not in OUTPUT_LAYOUTS:
             raise ModelLoadError(
                 f"{path.name} is not an SCRFD detector: it has {len(outputs)} outputs, "
-                "expected 6, 9, 10 or 15"
+                "expected 6, 9, 10 or 15",
+                path=str(path),
             )
         self.session = session
         self.path = path
@@ -91,13 +119,31 @@ class FaceDetector:
         # A model exported with a fixed input size dictates the canvas.
         shape = session.get_inputs()[0].shape
         fixed_h, fixed_w = fixed_dim(shape[2]), fixed_dim(shape[3])
-        self.input_size = (fixed_w, fixed_h) if fixed_h and fixed_w else tuple(input_size)
+        self.fixed_size = (fixed_w, fixed_h) if fixed_h and fixed_w else None
+        self.input_size = self.canvas_size(input_size)
         self.score_threshold = score_threshold
         self.nms_threshold = nms_threshold
-        self._canvas = np.zeros((self.input_size[1], self.input_size[0], 3), dtype=np.uint8)
-        self._blob: np.ndarray | None = None
-        self._filled_rows = 0
+        # Anchor grids depend only on the canvas: computed once, shared by threads (a race
+        # computes the same array twice, which is harmless).
         self._anchor_cache: dict[tuple[int, int, int], np.ndarray] = {}
+        self._local = threading.local()
+
+    def canvas_size(self, requested: int | tuple[int, int]) -> tuple[int, int]:
+        """The (width, height) canvas used for a requested size (a fixed-size model wins)."""
+        if self.fixed_size is not None:
+            return self.fixed_size
+        if isinstance(requested, int):
+            return (requested, requested)
+        return (int(requested[0]), int(requested[1]))
+
+    def _canvas(self, size: tuple[int, int]) -> _Canvas:
+        canvases: dict[tuple[int, int], _Canvas] | None = getattr(self._local, "canvases", None)
+        if canvases is None:
+            canvases = self._local.canvases = {}
+        canvas = canvases.get(size)
+        if canvas is None:
+            canvas = canvases[size] = _Canvas(*size)
+        return canvas
 
     def _anchor_centers(self, height: int, width: int, stride: int) -> np.ndarray:
         key = (height, width, stride)
@@ -110,46 +156,63 @@ class FaceDetector:
             self._anchor_cache[key] = centers
         return centers
 
-    def preprocess(self, frame_bgr: np.ndarray) -> tuple[np.ndarray, Letterbox]:
+    def preprocess(
+        self, frame_bgr: np.ndarray, input_size: int | tuple[int, int] | None = None
+    ) -> tuple[np.ndarray, Letterbox]:
         """Letterbox into the top-left of a zero canvas and normalise: RGB, (x - 127.5) / 128.
 
         Only the rows the frame occupies are converted; the rest of the blob keeps the
-        padding value from the first call (a zero pixel normalised).
+        padding value. The blob belongs to the calling thread and is reused by its next call.
         """
+        size = self.input_size if input_size is None else self.canvas_size(input_size)
         frame_h, frame_w = frame_bgr.shape[:2]
-        box = letterbox_geometry(frame_h, frame_w, self.input_size)
-        canvas_w, canvas_h = self.input_size
-        if self._blob is None:
-            self._blob = np.full((1, 3, canvas_h, canvas_w), -127.5 / 128.0, dtype=np.float32)
-        canvas = self._canvas
-        rows = canvas[: box.height]
+        box = letterbox_geometry(frame_h, frame_w, size)
+        buffers = self._canvas(size)
+        rows = buffers.image[: box.height]
         rows[:, box.width :] = 0
         # INTER_LINEAR as insightface does: the detector was trained on such inputs.
         rows[:, : box.width] = cv2.resize(frame_bgr, (box.width, box.height), interpolation=cv2.INTER_LINEAR)
         # One strided pass HWC/BGR -> CHW/RGB with the scale, one in-place shift: measured
         # several times faster than cv2.dnn.blobFromImage on the whole canvas.
-        target = self._blob[0, :, : box.height]
+        target = buffers.blob[0, :, : box.height]
         np.multiply(rows.transpose(2, 0, 1)[::-1], np.float32(1.0 / 128.0), out=target, dtype=np.float32)
         target -= np.float32(127.5 / 128.0)
-        if box.height < self._filled_rows:
-            self._blob[0, :, box.height : self._filled_rows] = -127.5 / 128.0
-        self._filled_rows = box.height
-        return self._blob, box
+        if box.height < buffers.filled_rows:
+            buffers.blob[0, :, box.height : buffers.filled_rows] = -127.5 / 128.0
+        buffers.filled_rows = box.height
+        return buffers.blob, box
 
-    def detect(self, frame_bgr: np.ndarray, max_faces: int = 0) -> list[Face]:
+    def detect(
+        self,
+        frame_bgr: np.ndarray,
+        max_faces: int = 0,
+        *,
+        input_size: int | tuple[int, int] | None = None,
+        score_threshold: float | None = None,
+    ) -> list[Face]:
         """Faces in ``frame_bgr``, highest score first (at most ``max_faces`` when it is > 0)."""
-        blob, box = self.preprocess(frame_bgr)
+        size = self.input_size if input_size is None else self.canvas_size(input_size)
+        blob, box = self.preprocess(frame_bgr, size)
         outputs = self.session.run(self.output_names, {INPUT_NAME: blob})
-        return self.decode(outputs, box, max_faces=max_faces)
+        return self.decode(outputs, box, max_faces=max_faces, canvas=size, score_threshold=score_threshold)
 
-    def decode(self, outputs: list[np.ndarray], box: Letterbox, max_faces: int = 0) -> list[Face]:
+    def decode(
+        self,
+        outputs: list[np.ndarray],
+        box: Letterbox,
+        max_faces: int = 0,
+        *,
+        canvas: tuple[int, int] | None = None,
+        score_threshold: float | None = None,
+    ) -> list[Face]:
         """Turn raw SCRFD outputs into faces in frame coordinates."""
+        threshold = self.score_threshold if score_threshold is None else score_threshold
         level_count = len(self.strides)
-        canvas_w, canvas_h = self.input_size
+        canvas_w, canvas_h = canvas or self.input_size
         all_scores, all_boxes, all_kps = [], [], []
         for level, stride in enumerate(self.strides):
             scores = outputs[level].reshape(-1)
-            keep = np.nonzero(scores >= self.score_threshold)[0]
+            keep = np.nonzero(scores >= threshold)[0]
             if keep.size == 0:
                 continue
             centers = self._anchor_centers(canvas_h // stride, canvas_w // stride, stride)[keep]
@@ -163,10 +226,9 @@ class FaceDetector:
         if not all_scores:
             return []
         scores = np.concatenate(all_scores).astype(np.float32)
-        boxes = np.concatenate(all_boxes).astype(np.float32)
-        scale = np.array([box.scale_x, box.scale_y], dtype=np.float32)
-        boxes = boxes / np.tile(scale, 2)
-        kps = np.concatenate(all_kps).astype(np.float32) / scale if all_kps else None
+        boxes = canvas_to_frame(np.concatenate(all_boxes).astype(np.float32).reshape(-1, 2, 2), box)
+        boxes = boxes.reshape(-1, 4)
+        kps = canvas_to_frame(np.concatenate(all_kps).astype(np.float32), box) if all_kps else None
         kept = nms(boxes, scores, self.nms_threshold)
         if max_faces > 0:
             kept = kept[:max_faces]

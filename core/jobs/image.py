@@ -1,125 +1,91 @@
-"""One image swap, start to finish: read, identify sources, swap, write atomically."""
+"""One image job: read the target, build the session, swap, write (or encode) the result."""
 
 from __future__ import annotations
 
 import logging
-import os
+import threading
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import NoFaceError
-from ..faces.engine import FaceSwapEngine
-from ..faces.selection import Mapping, SelectionMode
-from ..media import image_io
+from ..errors import JobCancelled, NoFaceError
+from ..media.image_reader import merge_result
+from ..media.image_writer import encode_image, write_image
+from ..media.output import check_output_path
+from ..models.library import ModelLibrary
+from .assignment import build_session
+from .events import EventSink, Progress
+from .inputs import JobInputs
+from .result import JobResult
+from .spec import JobKind, SwapJob
 
 log = logging.getLogger(__name__)
 
-PathLike = str | os.PathLike
+DEFAULT_IMAGE_QUALITY = 95
+_STAGES = ("read", "identify", "swap", "write")
 
 
-@dataclass
-class FaceAssignment:
-    """Who goes where: source photos (averaged into one person), or source->reference mappings."""
-
-    sources: list[Path] = field(default_factory=list)
-    mappings: list[tuple[list[Path], Path]] = field(default_factory=list)
-    reference: Path | None = None
-
-    def input_paths(self) -> list[Path]:
-        paths = list(self.sources)
-        for photos, reference in self.mappings:
-            paths.extend(photos)
-            paths.append(reference)
-        if self.reference is not None:
-            paths.append(self.reference)
-        return paths
-
-    def apply(self, engine: FaceSwapEngine) -> None:
-        """Read the photos, build the identities and hand them to ``engine``."""
-
-        def photo(path: Path) -> tuple[str, object]:
-            return (path.name, image_io.read_image(path).bgr)
-
-        if self.mappings:
-            mappings = [
-                Mapping(
-                    source=engine.identity_from_photos([photo(p) for p in photos], name=photos[0].name),
-                    reference=engine.largest_face(photo(reference)[1], reference.name).embedding,
-                )
-                for photos, reference in self.mappings
-            ]
-            engine.set_sources([], mappings=mappings)
-            return
-        if not self.sources:
-            raise ValueError("a job needs source photos or mappings")
-        identity = engine.identity_from_photos([photo(p) for p in self.sources])
-        reference = None
-        if engine.settings.selection is SelectionMode.REFERENCE:
-            if self.reference is None:
-                raise ValueError("reference selection needs a reference photo")
-            reference = engine.largest_face(photo(self.reference)[1], self.reference.name).embedding
-        engine.set_sources([identity], reference=reference)
-
-
-@dataclass
-class ImageJob:
-    """What to swap in one image."""
-
-    target: Path
-    output: Path
-    faces: FaceAssignment
-    quality: int = 95
-
-    def input_paths(self) -> list[Path]:
-        return [self.target, *self.faces.input_paths()]
-
-
-@dataclass
-class ImageJobResult:
-    output: Path
-    faces_found: int
-    faces_swapped: int
-    seconds: float
-
-
-def group_mappings(pairs: Sequence[tuple[PathLike, PathLike]]) -> list[tuple[list[Path], Path]]:
-    """``[(source, reference), ...]`` -> one entry per reference, its source photos averaged."""
-    grouped: dict[Path, list[Path]] = {}
-    for source, reference in pairs:
-        grouped.setdefault(Path(reference), []).append(Path(source))
-    return [(photos, reference) for reference, photos in grouped.items()]
-
-
-def run_image_job(engine: FaceSwapEngine, job: ImageJob) -> ImageJobResult:
-    """Run ``job`` on ``engine``; raises FaceDeckError subclasses with one-line messages."""
+def run_image(
+    library: ModelLibrary, job: SwapJob, inputs: JobInputs, emit: EventSink, cancel: threading.Event
+) -> JobResult:
+    """Run an image job; cancel is honoured between stages."""
     started = time.perf_counter()
-    image_io.check_output_path(job.output, job.input_paths())
+    timings: dict[str, float] = {}
+    local_inputs = [ref.path for _, ref in job.media() if ref.path is not None]
+    output = job.output.path
+    if output is not None:
+        check_output_path(output, local_inputs)
     # List every missing model at once, before any work is done.
-    engine.models.require(engine.settings.required_roles())
-    target = image_io.read_image(job.target)
-    job.faces.apply(engine)
+    library.require(job.options.required_roles())
 
-    frame = target.bgr.copy()
-    result = engine.process(frame)
+    def stage(index: int) -> float:
+        if cancel.is_set():
+            raise JobCancelled(f"cancelled before the {_STAGES[index]} step; no output was written")
+        emit(Progress(_STAGES[index], index, len(_STAGES)))
+        return time.perf_counter()
+
+    mark = stage(0)
+    target = inputs.image(job.target)
+    timings["read"] = time.perf_counter() - mark
+    mark = stage(1)
+    session = build_session(library, job.faces, job.options, inputs)
+    timings["identify"] = time.perf_counter() - mark
+    mark = stage(2)
+    result = session.process(target.bgr.copy())
+    timings.update(result.timings)
+    label = job.target.label
     if result.faces_found == 0:
-        raise NoFaceError(f"no face found in {job.target.name}")
+        raise NoFaceError(f"no face found in {label}", path=label)
     if result.faces_swapped == 0:
         raise NoFaceError(
-            f"none of the {result.faces_found} face(s) in {job.target.name} matches the reference "
-            f"(distance threshold {engine.settings.distance_threshold})"
+            f"none of the {result.faces_found} face(s) in {label} matches the reference "
+            f"(distance threshold {job.options.distance_threshold})",
+            path=label,
         )
-    pixels = image_io.merge_result(target, result.frame)
-    written = image_io.write_image(
-        job.output, pixels, quality=job.quality, inputs=job.input_paths(), icc_profile=target.icc_profile
-    )
+    mark = stage(3)
+    pixels = merge_result(target, result.frame)
+    quality = DEFAULT_IMAGE_QUALITY if job.output.quality is None else job.output.quality
+    fmt = job.output.resolved_format(JobKind.IMAGE)
+    data = None
+    if output is not None:
+        output = str(
+            write_image(output, pixels, quality=quality, inputs=local_inputs, icc_profile=target.icc_profile)
+        )
+    else:
+        data = encode_image(pixels, "." + fmt, quality=quality, icc_profile=target.icc_profile)
+    timings["write"] = time.perf_counter() - mark
+    emit(Progress("write", len(_STAGES), len(_STAGES)))
     seconds = time.perf_counter() - started
     log.info(
-        "wrote %s: %d of %d face(s) swapped in %.2f s",
-        written,
-        result.faces_swapped,
-        result.faces_found,
-        seconds,
+        "swapped %d of %d face(s) in %s in %.2f s", result.faces_swapped, result.faces_found, label, seconds
     )
-    return ImageJobResult(written, result.faces_found, result.faces_swapped, seconds)
+    return JobResult(
+        kind=JobKind.IMAGE.value,
+        output_format=Path(output).suffix.lstrip(".").lower() if output else fmt,
+        faces_found=result.faces_found,
+        faces_swapped=result.faces_swapped,
+        seconds=seconds,
+        provider=library.provider.name,
+        output_path=output,
+        output_data=data,
+        timings=timings,
+    )

@@ -1,79 +1,43 @@
-"""Swap faces in a whole video: decode, detect/track and swap, encode, as overlapping stages.
+"""Swap faces in a whole video: decode, track and swap, encode, as overlapping stages.
 
-Three threads joined by bounded queues: the decoder reads ahead while the engine works and
-the encoder writes behind it, so decoding and encoding overlap with inference and memory
-stays flat whatever the video's length. Audio packets travel through the same queues in
-demux order, which keeps the output interleaved. The output is written to a temporary
-file next to it and renamed only on success; a cancel or a failure removes it.
+Three threads joined by bounded queues: the decoder reads ahead while the frame stream
+works and the encoder writes behind it, so decoding and encoding overlap with inference
+and memory stays flat whatever the video's length. Audio packets travel through the same
+queues in demux order, which keeps the output interleaved. The output is written to a
+temporary file next to it and renamed only on success; a cancel or a failure removes it.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import queue
-import tempfile
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
-
-from ..errors import CancelledError, NoFaceError, OutputError
-from ..faces.engine import FaceSwapEngine
-from ..faces.face import Face
-from ..faces.selection import SelectionMode
-from ..media.image_io import check_output_location
-from ..media.video_io import (
-    AudioChunk,
-    EncoderSettings,
-    SourceFrame,
-    VideoReader,
-    VideoWriter,
-    container_format_for,
-    is_video_output,
-)
-from ..tracking.tracker import FaceTracker, TrackerSettings
-from .image import FaceAssignment
+from ..errors import JobCancelled, NoFaceError
+from ..media.encoding import EncoderSettings
+from ..media.formats import container_format_for
+from ..media.output import AtomicOutput, check_output_location
+from ..media.video_reader import VideoReader
+from ..media.video_types import AudioChunk, SourceFrame
+from ..media.video_writer import VideoWriter
+from ..models.library import ModelLibrary
+from ..tracking.tracker import TrackerSettings
+from .assignment import build_session
+from .events import EventSink, JobWarning, Preview, progress_of
+from .inputs import JobInputs
+from .result import JobResult
+from .spec import JobKind, SwapJob
+from .stream import FrameStream
 
 log = logging.getLogger(__name__)
 
 _END = object()  # end of stream marker between stages
 QUEUE_POLL_SECONDS = 0.1
-
-
-@dataclass
-class VideoJob:
-    target: Path
-    output: Path
-    faces: FaceAssignment
-    encoder: EncoderSettings = field(default_factory=EncoderSettings)
-    tracker: TrackerSettings = field(default_factory=TrackerSettings)
-    queue_size: int = 8
-
-    def input_paths(self) -> list[Path]:
-        return [self.target, *self.faces.input_paths()]
-
-
-@dataclass(frozen=True)
-class VideoProgress:
-    frames_done: int
-    frames_total: int | None
-    frames_per_second: float
-    eta_seconds: float | None
-    faces_swapped: int
-
-
-@dataclass
-class VideoJobResult:
-    output: Path
-    frames: int
-    frames_with_swaps: int
-    skipped_frames: int
-    seconds: float
-    encoder: str
+QUEUE_SIZE = 8  # frames per queue: bounds memory (8 decoded + 8 processed 4K frames ~ 400 MB)
+PROGRESS_INTERVAL = 0.25  # seconds between progress events
 
 
 class _Stage(threading.Thread):
@@ -113,169 +77,195 @@ def _get(channel: queue.Queue, stop: threading.Event) -> object:
                 return _END
 
 
-def check_video_output(output: Path, inputs: list[Path]) -> None:
-    if not is_video_output(output):
-        raise OutputError(
-            f"{output.name}: a video needs a video output (.mp4 .mov .mkv .avi .webm .gif .webp)"
-        )
-    check_output_location(output, inputs)
+def encoder_settings(job: SwapJob) -> EncoderSettings:
+    output = job.output
+    settings = EncoderSettings(
+        codec=output.codec,
+        preset=output.preset,
+        hardware=output.hardware,
+        audio=output.audio,
+        threads=output.encoder_threads,
+    )
+    if output.quality is not None:
+        settings.quality = output.quality
+    return settings
 
 
-class _OneFaceChoice:
-    """``one`` mode over time: stay with the chosen person instead of flickering between faces."""
-
-    def __init__(self) -> None:
-        self.identity: int | None = None
-
-    def pick(self, faces: list[Face]) -> list[Face]:
-        if not faces:
-            return []
-        for face in faces:
-            if face.extra.get("identity") == self.identity:
-                return [face]
-        largest = max(faces, key=lambda face: face.area)
-        self.identity = largest.extra.get("identity")
-        return [largest]
-
-
-def run_video_job(
-    engine: FaceSwapEngine,
-    job: VideoJob,
-    *,
-    progress: Callable[[VideoProgress], None] | None = None,
-    cancel: threading.Event | None = None,
-) -> VideoJobResult:
-    """Run ``job``; raises FaceDeckError subclasses (CancelledError when ``cancel`` is set)."""
+def run_video(
+    library: ModelLibrary, job: SwapJob, inputs: JobInputs, emit: EventSink, cancel: threading.Event
+) -> JobResult:
+    """Run a video job; cancel stops it within a frame and leaves no output behind."""
     started = time.perf_counter()
-    check_video_output(job.output, job.input_paths())
-    engine.models.require(engine.settings.required_roles())
-    reader = VideoReader(job.target)
+    fmt = job.output.resolved_format(JobKind.VIDEO)
+    local_inputs = [ref.path for _, ref in job.media() if ref.path is not None]
+    if job.output.path is not None:
+        output = Path(job.output.path)
+        check_output_location(output, local_inputs)
+    else:
+        # "return the bytes": encode into a temporary file of the job's own, then read it
+        output = inputs.scratch_path("." + fmt)
+    library.require(job.options.required_roles())
+    reader = VideoReader(inputs.local_path(job.target))
     try:
-        job.faces.apply(engine)
-        return _run(engine, job, reader, progress, cancel or threading.Event(), started)
+        session = build_session(library, job.faces, job.options, inputs)
+        tracker = TrackerSettings(detect_every=job.tracker.detect_every, smoothing=job.tracker.smoothing)
+        stream = FrameStream(session, tracker)
+        pipeline = _Pipeline(job, reader, stream, emit, cancel)
+        counts, encoder_name = pipeline.run(output, container_format_for(output))
     finally:
         reader.close()
-
-
-def _run(
-    engine: FaceSwapEngine,
-    job: VideoJob,
-    reader: VideoReader,
-    progress: Callable[[VideoProgress], None] | None,
-    cancel: threading.Event,
-    started: float,
-) -> VideoJobResult:
-    info = reader.info
-    stop = threading.Event()
-    decoded: queue.Queue = queue.Queue(maxsize=job.queue_size)
-    processed: queue.Queue = queue.Queue(maxsize=job.queue_size)
-    handle, temp_name = tempfile.mkstemp(
-        dir=job.output.parent, prefix=f".{job.output.stem}.", suffix=job.output.suffix + ".part"
+    data = output.read_bytes() if job.output.path is None else None
+    seconds = time.perf_counter() - started
+    log.info(
+        "wrote %s: %d frames, %d with swaps, %.1f s", output, counts["frames"], counts["swapped"], seconds
     )
-    os.close(handle)
-    temp_path = Path(temp_name)
-    container_format = container_format_for(job.output)
-    writer: VideoWriter | None = None
-    stages: list[_Stage] = []
-    try:
-        writer = VideoWriter(temp_path, reader, job.encoder, container_format=container_format)
-        encoder_name = writer.encoder_name
+    warnings = []
+    if reader.skipped_frames:
+        warnings.append(f"{reader.skipped_frames} corrupt frame(s) skipped")
+    return JobResult(
+        kind=JobKind.VIDEO.value,
+        output_format=fmt,
+        faces_found=counts["faces"],
+        faces_swapped=counts["faces_swapped"],
+        seconds=seconds,
+        provider=library.provider.name,
+        output_path=str(output) if job.output.path is not None else None,
+        output_data=data,
+        frames=counts["frames"],
+        frames_with_swaps=counts["swapped"],
+        skipped_frames=reader.skipped_frames,
+        encoder=encoder_name,
+        timings={"total": seconds},
+        warnings=warnings,
+    )
 
-        def decode() -> None:
-            for item in reader.items(with_audio=job.encoder.audio):
-                if not _put(decoded, item, stop):
-                    return
-            _put(decoded, _END, stop)
 
-        def encode() -> None:
-            while True:
-                item = _get(processed, stop)
-                if item is _END:
-                    return
-                if isinstance(item, AudioChunk):
-                    writer.write_audio(item)
-                else:
-                    frame, image, regions = item
-                    writer.write_frame(frame, image, regions)
+class _Pipeline:
+    """decode -> stream -> encode for one job; the calling thread runs the middle stage."""
 
-        stages = [_Stage("facedeck-decode", decode, stop), _Stage("facedeck-encode", encode, stop)]
-        for stage in stages:
-            stage.start()
+    def __init__(
+        self,
+        job: SwapJob,
+        reader: VideoReader,
+        stream: FrameStream,
+        emit: EventSink,
+        cancel: threading.Event,
+    ) -> None:
+        self.job = job
+        self.reader = reader
+        self.stream = stream
+        self.emit = emit
+        self.cancel = cancel
+        self.stop = threading.Event()
+        self.decoded: queue.Queue = queue.Queue(maxsize=QUEUE_SIZE)
+        self.processed: queue.Queue = queue.Queue(maxsize=QUEUE_SIZE)
+        self.counts = {"frames": 0, "swapped": 0, "faces": 0, "faces_swapped": 0, "with_faces": 0}
 
-        tracker = FaceTracker(engine.detect, engine.models.recognizer.embed, job.tracker)
-        one_face = _OneFaceChoice() if _sticky_one(engine) else None
-        frames = frames_with_swaps = 0
-        faces_seen = 0
-        last_report = 0.0
+    def run(self, output: Path, container_format: str) -> tuple[dict[str, int], str]:
+        encoder = encoder_settings(self.job)
+        stages: list[_Stage] = []
+        writer: VideoWriter | None = None
+        target = AtomicOutput(output)
+        try:
+            writer = VideoWriter(
+                target.temp, self.reader.description, encoder, container_format=container_format
+            )
+            encoder_name = writer.encoder_name
+            active_writer = writer
+
+            def decode() -> None:
+                for item in self.reader.items(with_audio=encoder.audio):
+                    if not _put(self.decoded, item, self.stop):
+                        return
+                _put(self.decoded, _END, self.stop)
+
+            def encode() -> None:
+                while True:
+                    item = _get(self.processed, self.stop)
+                    if item is _END:
+                        return
+                    if isinstance(item, AudioChunk):
+                        active_writer.write_audio(item)
+                    else:
+                        frame, image, regions = item
+                        active_writer.write_frame(frame, image, regions)
+
+            stages = [
+                _Stage("facedeck-decode", decode, self.stop),
+                _Stage("facedeck-encode", encode, self.stop),
+            ]
+            for stage in stages:
+                stage.start()
+            self._process()
+            _put(self.processed, _END, self.stop)
+            for stage in stages:
+                stage.join()
+            _raise_stage_errors(stages)
+            writer.close()
+            writer = None
+            label = self.job.target.label
+            if self.counts["frames"] == 0:
+                raise NoFaceError(f"{label} has no frames to process", path=label)
+            if self.counts["with_faces"] == 0:
+                raise NoFaceError(f"no face found in any frame of {label}", path=label)
+            target.commit()
+            return self.counts, encoder_name
+        except BaseException:
+            self.stop.set()
+            for stage in stages:
+                stage.join(timeout=10)
+            if writer is not None:
+                writer.abort()
+            target.discard()
+            _raise_stage_errors(stages)
+            raise
+        finally:
+            self.stop.set()
+
+    def _process(self) -> None:
+        counts = self.counts
+        total = self.reader.info.frame_count
+        preview_every = self.job.preview_every
+        last_report = last_preview = 0.0
+        skipped = 0
         loop_started = time.perf_counter()
         while True:
-            if cancel.is_set():
-                raise CancelledError(f"cancelled after {frames} frame(s); no output was written")
-            item = _get(decoded, stop)
+            if self.cancel.is_set():
+                raise JobCancelled(f"cancelled after {counts['frames']} frame(s); no output was written")
+            item = _get(self.decoded, self.stop)
             if item is _END:
                 break
             if isinstance(item, AudioChunk):
-                _put(processed, item, stop)
+                _put(self.processed, item, self.stop)
                 continue
             frame: SourceFrame = item
-            faces = tracker.update(frame.image, frame.time)
-            faces_seen += bool(faces)
+            result = self.stream.push(frame.image, frame.time)
+            if result.error is not None:
+                raise result.error  # a video keeps its CLI behaviour: a failing frame fails the job
             image = regions = None
-            if faces:
-                chosen = one_face.pick(faces) if one_face else faces
-                work = np.array(frame.image, copy=True)
-                result = engine.process(work, faces=chosen)
-                if result.faces_swapped:
-                    image, regions = result.frame, result.regions
-                    frames_with_swaps += 1
-            _put(processed, (frame, image, regions), stop)
-            frames += 1
+            counts["with_faces"] += bool(result.faces_found)
+            counts["faces"] = max(counts["faces"], result.faces_found)
+            if result.faces_swapped:
+                image, regions = result.frame, result.regions
+                counts["swapped"] += 1
+                counts["faces_swapped"] = max(counts["faces_swapped"], result.faces_swapped)
+            _put(self.processed, (frame, image, regions), self.stop)
+            counts["frames"] += 1
             now = time.perf_counter()
-            if progress and (now - last_report >= 0.25):
+            if preview_every is not None and now - last_preview >= preview_every:
+                last_preview = now
+                self.emit(Preview(frame.index, frame.time, result.frame))
+            if self.reader.skipped_frames > skipped:
+                skipped = self.reader.skipped_frames
+                self.emit(JobWarning("corrupt_frame", f"{skipped} corrupt frame(s) skipped so far"))
+            if now - last_report >= PROGRESS_INTERVAL:
                 last_report = now
-                progress(_progress(frames, info.frame_count, now - loop_started, frames_with_swaps))
-        _put(processed, _END, stop)
-        for stage in stages:
-            stage.join()
-        _raise_stage_errors(stages)
-        writer.close()
-        writer = None
-        if frames == 0:
-            raise NoFaceError(f"{job.target.name} has no frames to process")
-        if faces_seen == 0:
-            raise NoFaceError(f"no face found in any frame of {job.target.name}")
-        os.replace(temp_path, job.output)
-        if progress:
-            progress(_progress(frames, frames, time.perf_counter() - loop_started, frames_with_swaps))
-        seconds = time.perf_counter() - started
-        log.info("wrote %s: %d frames, %d with swaps, %.1f s", job.output, frames, frames_with_swaps, seconds)
-        return VideoJobResult(
-            job.output, frames, frames_with_swaps, reader.skipped_frames, seconds, encoder_name
-        )
-    except BaseException:
-        stop.set()
-        for stage in stages:
-            stage.join(timeout=10)
-        if writer is not None:
-            writer.abort()
-        temp_path.unlink(missing_ok=True)
-        _raise_stage_errors(stages)
-        raise
-    finally:
-        stop.set()
+                self.emit(progress_of(counts["frames"], total, now - loop_started, counts["swapped"]))
+        done = counts["frames"]
+        self.emit(progress_of(done, done, time.perf_counter() - loop_started, counts["swapped"]))
 
 
 def _raise_stage_errors(stages: list[_Stage]) -> None:
     for stage in stages:
         if stage.error is not None:
             raise stage.error
-
-
-def _sticky_one(engine: FaceSwapEngine) -> bool:
-    return engine.settings.selection is SelectionMode.ONE and not engine.mappings
-
-
-def _progress(done: int, total: int | None, elapsed: float, swapped: int) -> VideoProgress:
-    fps = done / elapsed if elapsed > 0 else 0.0
-    eta = (total - done) / fps if (total and fps > 0) else None
-    return VideoProgress(done, total, fps, eta, swapped)

@@ -40,7 +40,7 @@ HASH_CHUNK = 1 << 20
 class ModelVerificationError(FaceDeckError):
     """A model file is present but is not the file FaceDeck expects."""
 
-    exit_code = 4
+    code = "model_verification"
 
 
 class ModelStatus(str, enum.Enum):

@@ -7,14 +7,25 @@ import time
 from pathlib import Path
 
 from ...core.errors import UsageError
-from ...core.faces.engine import FaceSwapEngine, SwapSettings
 from ...core.faces.selection import DEFAULT_DISTANCE, SelectionMode
-from ...core.jobs.image import FaceAssignment, ImageJob, group_mappings, run_image_job
-from ...core.jobs.video import VideoJob, VideoProgress, run_video_job
-from ...core.media.video_io import EncoderSettings, is_video_input
+from ...core.faces.session import SwapOptions
+from ...core.jobs.events import JobEvent, Progress
+from ...core.jobs.result import JobResult
+from ...core.jobs.runner import run_job
+from ...core.jobs.spec import (
+    FaceAssignment,
+    FaceMapping,
+    FaceRef,
+    JobKind,
+    MediaRef,
+    OutputSpec,
+    SwapJob,
+    TrackerOptions,
+)
+from ...core.media.formats import is_video_input
 from ...core.models import files as model_files
-from ...core.runtime.onnx import check_onnxruntime, select_provider
-from ...core.tracking.tracker import TrackerSettings
+from ...core.models.library import ModelLibrary
+from ...core.runtime.install import check_onnxruntime
 from .common import add_model_options, emit_json, say
 from .progress import ProgressBar, human_duration
 
@@ -148,7 +159,8 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=run)
 
 
-def run(args: argparse.Namespace) -> int:
+def build_job(args: argparse.Namespace) -> SwapJob:
+    """The SwapJob these arguments describe; the CLI's only knowledge of the engine."""
     selection = SelectionMode(args.select)
     if not args.source and not args.map:
         raise UsageError("give source photos with -s or pairs with --map")
@@ -156,10 +168,27 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("use either -s or --map, not both")
     if selection is SelectionMode.REFERENCE and not args.map and not args.reference:
         raise UsageError("--select reference needs --reference PHOTO")
+    if args.detect_every < 1:
+        raise UsageError("--detect-every must be 1 or more")
+    if args.encoder_threads is not None and args.encoder_threads < 1:
+        raise UsageError("--encoder-threads must be 1 or more")
 
-    check_onnxruntime()
-    provider = select_provider(args.provider)
-    settings = SwapSettings(
+    def face(path: str) -> FaceRef:
+        return FaceRef(MediaRef.of(path))
+
+    # several SRC photos with the same REFERENCE are one person, averaged
+    grouped: dict[str, list[str]] = {}
+    for source, reference in args.map:
+        grouped.setdefault(reference, []).append(source)
+    faces = FaceAssignment(
+        sources=[face(path) for path in args.source],
+        reference=face(args.reference) if args.reference else None,
+        mappings=[
+            FaceMapping(sources=[face(path) for path in photos], reference=face(reference))
+            for reference, photos in grouped.items()
+        ],
+    )
+    options = SwapOptions(
         selection=selection,
         distance_threshold=args.distance,
         mouth_mask=args.mouth_mask,
@@ -169,95 +198,103 @@ def run(args: argparse.Namespace) -> int:
         mask_padding=args.mask_padding,
         detector_size=args.detector_size,
     )
-    models_dir = model_files.resolve_models_dir(args.models_dir)
-    engine = FaceSwapEngine.from_directory(models_dir, provider, settings)
-    faces = FaceAssignment(
-        sources=[Path(path) for path in args.source],
-        mappings=group_mappings(args.map),
-        reference=Path(args.reference) if args.reference else None,
-    )
-    if is_video_input(args.target):
-        return run_video(args, engine, faces, provider.name)
-    quality = 95 if args.quality is None else args.quality
-    job = ImageJob(target=Path(args.target), output=Path(args.output), faces=faces, quality=quality)
-    result = run_image_job(engine, job)
-    if args.json:
-        emit_json(
-            "result",
-            output=str(result.output),
-            faces_found=result.faces_found,
-            faces_swapped=result.faces_swapped,
-            seconds=round(result.seconds, 3),
-            provider=provider.name,
-        )
-    else:
-        say(
-            f"wrote {result.output} ({result.faces_swapped} of {result.faces_found} face(s) swapped, "
-            f"{result.seconds:.2f} s on {provider.name})"
-        )
-    return 0
-
-
-def run_video(args: argparse.Namespace, engine: FaceSwapEngine, faces: FaceAssignment, provider: str) -> int:
-    if args.detect_every < 1:
-        raise UsageError("--detect-every must be 1 or more")
-    if args.encoder_threads is not None and args.encoder_threads < 1:
-        raise UsageError("--encoder-threads must be 1 or more")
-    encoder = EncoderSettings(
+    output = OutputSpec(
+        path=args.output,
+        quality=args.quality,
         codec=args.codec,
         preset=args.preset,
         hardware=args.hw_encoder,
         audio=not args.no_audio,
-        threads=args.encoder_threads,
+        encoder_threads=args.encoder_threads,
     )
-    if args.quality is not None:
-        encoder.quality = args.quality
-    tracker = TrackerSettings(detect_every=args.detect_every, smoothing=not args.no_smoothing)
-    job = VideoJob(
-        target=Path(args.target), output=Path(args.output), faces=faces, encoder=encoder, tracker=tracker
+    return SwapJob(
+        kind=JobKind.VIDEO if is_video_input(args.target) else JobKind.IMAGE,
+        target=MediaRef.of(args.target),
+        faces=faces,
+        options=options,
+        output=output,
+        tracker=TrackerOptions(detect_every=args.detect_every, smoothing=not args.no_smoothing),
     )
-    bar = None if args.json else ProgressBar(Path(args.target).name)
-    last_json = 0.0
 
-    def report(update: VideoProgress) -> None:
-        nonlocal last_json
-        if bar is not None:
-            total = f"/{update.frames_total}" if update.frames_total else ""
-            bar.update(
-                update.frames_done,
-                update.frames_total,
-                f"{update.frames_done}{total} frames {update.frames_per_second:.1f} fps "
-                f"ETA {human_duration(update.eta_seconds)}",
+
+def run(args: argparse.Namespace) -> int:
+    job = build_job(args)
+    check_onnxruntime()
+    library = ModelLibrary(model_files.resolve_models_dir(args.models_dir), args.provider)
+    reporter = ProgressReporter(Path(args.target).name, as_json=args.json, video=job.kind is JobKind.VIDEO)
+    try:
+        result = run_job(library, job, events=reporter)
+    finally:
+        reporter.close()
+    report_result(result, as_json=args.json)
+    return 0
+
+
+class ProgressReporter:
+    """Job events as a progress bar (people) or progress lines once a second (--json)."""
+
+    def __init__(self, name: str, *, as_json: bool, video: bool) -> None:
+        # images finish in a moment: no bar for them, as before
+        self.bar = ProgressBar(name) if video and not as_json else None
+        self.as_json = as_json and video
+        self.last_json = 0.0
+
+    def __call__(self, event: JobEvent) -> None:
+        if not isinstance(event, Progress) or event.stage != "frames":
+            return
+        if self.bar is not None:
+            total = f"/{event.total}" if event.total else ""
+            self.bar.update(
+                event.done,
+                event.total,
+                f"{event.done}{total} frames {event.frames_per_second:.1f} fps "
+                f"ETA {human_duration(event.eta_seconds)}",
             )
-        elif time.monotonic() - last_json >= 1.0:
-            last_json = time.monotonic()
+        elif self.as_json and time.monotonic() - self.last_json >= 1.0:
+            self.last_json = time.monotonic()
             emit_json(
                 "progress",
-                frames_done=update.frames_done,
-                frames_total=update.frames_total,
-                fps=round(update.frames_per_second, 2),
-                eta_seconds=update.eta_seconds,
+                frames_done=event.done,
+                frames_total=event.total,
+                fps=round(event.frames_per_second, 2),
+                eta_seconds=event.eta_seconds,
             )
 
-    try:
-        result = run_video_job(engine, job, progress=report)
-    finally:
-        if bar is not None:
-            bar.close()
-    if args.json:
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def report_result(result: JobResult, *, as_json: bool) -> None:
+    if result.kind == JobKind.VIDEO.value:
+        if as_json:
+            emit_json(
+                "result",
+                output=result.output_path,
+                frames=result.frames,
+                frames_with_swaps=result.frames_with_swaps,
+                skipped_frames=result.skipped_frames,
+                seconds=round(result.seconds, 3),
+                encoder=result.encoder,
+                provider=result.provider,
+            )
+        else:
+            say(
+                f"wrote {result.output_path} ({result.frames} frames, {result.frames_with_swaps} with swaps, "
+                f"{result.seconds:.1f} s, {result.encoder} on {result.provider})"
+            )
+        return
+    if as_json:
         emit_json(
             "result",
-            output=str(result.output),
-            frames=result.frames,
-            frames_with_swaps=result.frames_with_swaps,
-            skipped_frames=result.skipped_frames,
+            output=result.output_path,
+            faces_found=result.faces_found,
+            faces_swapped=result.faces_swapped,
             seconds=round(result.seconds, 3),
-            encoder=result.encoder,
-            provider=provider,
+            provider=result.provider,
         )
     else:
         say(
-            f"wrote {result.output} ({result.frames} frames, {result.frames_with_swaps} with swaps, "
-            f"{result.seconds:.1f} s, {result.encoder} on {provider})"
+            f"wrote {result.output_path} ({result.faces_swapped} of {result.faces_found} face(s) swapped, "
+            f"{result.seconds:.2f} s on {result.provider})"
         )
-    return 0

@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from facedeck.core.faces.detector import FaceDetector, letterbox_geometry, nms
-from facedeck.core.runtime.onnx import create_session, select_provider
+from facedeck.core.runtime.providers import select_provider
+from facedeck.core.runtime.sessions import create_session
 from tests.support.models.color_key_detector import build_color_key_detector, key_color_box
 from tests.support.models.detector import build_constant_detector
 from tests.support.models.drawing import draw_square_face
@@ -36,12 +37,20 @@ def frame_faces(width: int, height: int, count: int, seed: int = 0):
 
 
 def to_canvas(faces, width, height, det_size):
-    # Independent of the product's code: scale that fits the frame, rounded canvas size.
+    # Independent of the product's code: scale that fits the frame, rounded canvas size, and
+    # cv2.resize's pixel-centre convention (frame x -> (x + 0.5) * scale - 0.5 on the canvas).
     scale = min(det_size[0] / width, det_size[1] / height)
     sx = round(width * scale) / width
     sy = round(height * scale) / height
     factor = np.array([sx, sy])
-    return [(box * np.tile(factor, 2), kps * factor, score) for box, kps, score in faces]
+
+    def mapped(points):
+        return (points + 0.5) * factor - 0.5
+
+    return [
+        (mapped(box.reshape(2, 2)).reshape(4), None if kps is None else mapped(kps), score)
+        for box, kps, score in faces
+    ]
 
 
 @pytest.mark.parametrize("form", [9, 6, 15, 10])

@@ -1,4 +1,4 @@
-"""run_video_job end to end: real clips in, real clips out, decoded and compared."""
+"""run_job on videos end to end: real clips in, real clips out, decoded and compared."""
 
 from __future__ import annotations
 
@@ -7,20 +7,30 @@ import threading
 import numpy as np
 import pytest
 
-from facedeck.core.errors import CancelledError
-from facedeck.core.faces.engine import FaceSwapEngine, ModelLibrary, SwapSettings
+from facedeck.core.errors import JobCancelled
 from facedeck.core.faces.recognizer import l2_normalize
 from facedeck.core.faces.selection import SelectionMode
-from facedeck.core.jobs.image import FaceAssignment
-from facedeck.core.jobs.video import VideoJob, run_video_job
-from facedeck.core.media.video_io import EncoderSettings
-from facedeck.core.runtime.onnx import select_provider
-from facedeck.core.tracking.tracker import TrackerSettings
+from facedeck.core.faces.session import SwapOptions
+from facedeck.core.jobs.events import Progress
+from facedeck.core.jobs.runner import run_job
+from facedeck.core.jobs.spec import (
+    FaceAssignment,
+    FaceMapping,
+    FaceRef,
+    JobKind,
+    MediaRef,
+    OutputSpec,
+    SwapJob,
+    TrackerOptions,
+)
+from facedeck.core.models.library import ModelLibrary
+from facedeck.core.runtime.providers import select_provider
 from tests.support.media_fixtures import audio_info, decode_frames, frame_times, make_animated, make_clip
-from tests.support.model_factory import KEY_COLORS, build_model_set, draw_square_face
+from tests.support.models.drawing import KEY_COLORS, draw_square_face
+from tests.support.models.model_set import build_model_set
 
 BLUE, GREEN, RED, YELLOW, MAGENTA, CYAN = KEY_COLORS
-LOSSLESS = EncoderSettings(codec="h264", quality=100, hardware="off")
+LOSSLESS = OutputSpec(codec="h264", quality=100, hardware="off")
 SIZE = (320, 240)
 SIDE = 60
 
@@ -46,8 +56,32 @@ def photos(tmp_path_factory):
     return paths
 
 
-def engine_for(models, **settings) -> FaceSwapEngine:
-    return FaceSwapEngine(ModelLibrary(models.directory, select_provider("cpu")), SwapSettings(**settings))
+def library_for(models) -> ModelLibrary:
+    return ModelLibrary(models.directory, select_provider("cpu"))
+
+
+def face(path) -> FaceRef:
+    return FaceRef(MediaRef.of(path))
+
+
+def video_job(
+    clip,
+    output,
+    faces: FaceAssignment,
+    *,
+    encoder: OutputSpec | None = None,
+    detect_every: int = 3,
+    selection: SelectionMode = SelectionMode.ONE,
+) -> SwapJob:
+    spec = encoder or OutputSpec()
+    return SwapJob(
+        kind=JobKind.VIDEO,
+        target=MediaRef.of(clip),
+        faces=faces,
+        options=SwapOptions(selection=selection),
+        output=OutputSpec(**{**spec.__dict__, "path": str(output)}),
+        tracker=TrackerOptions(detect_every=detect_every),
+    )
 
 
 def painted_colour(models, *colors) -> np.ndarray:
@@ -89,14 +123,10 @@ def centre(frame, x0, y0):
 def test_swaps_faces_keeps_timing_audio_and_untouched_frames(tmp_path, models, photos):
     clip = make_clip(tmp_path / "in.mp4", frames=24, size=SIZE, fps=24, draw=draw_red_late)
     output = tmp_path / "out.mp4"
-    job = VideoJob(
-        clip,
-        output,
-        FaceAssignment(sources=[photos["yellow"]]),
-        encoder=LOSSLESS,
-        tracker=TrackerSettings(detect_every=1),
+    job = video_job(
+        clip, output, FaceAssignment(sources=[face(photos["yellow"])]), encoder=LOSSLESS, detect_every=1
     )
-    result = run_video_job(engine_for(models), job)
+    result = run_job(library_for(models), job)
     assert result.frames == 24 and result.frames_with_swaps == 18
     assert output.is_file() and not list(tmp_path.glob("*.part"))
 
@@ -118,9 +148,14 @@ def test_swaps_faces_keeps_timing_audio_and_untouched_frames(tmp_path, models, p
 def test_mapping_stays_with_each_person_when_one_leaves_and_returns(tmp_path, models, photos):
     clip = make_clip(tmp_path / "in.mkv", frames=24, size=SIZE, fps=24, draw=draw_red_except_gap, audio=False)
     output = tmp_path / "out.mkv"
-    faces = FaceAssignment(mappings=[([photos["yellow"]], photos["red"]), ([photos["cyan"]], photos["blue"])])
-    job = VideoJob(clip, output, faces, encoder=LOSSLESS, tracker=TrackerSettings(detect_every=3))
-    run_video_job(engine_for(models), job)
+    faces = FaceAssignment(
+        mappings=[
+            FaceMapping([face(photos["yellow"])], face(photos["red"])),
+            FaceMapping([face(photos["cyan"])], face(photos["blue"])),
+        ]
+    )
+    job = video_job(clip, output, faces, encoder=LOSSLESS, detect_every=3)
+    run_job(library_for(models), job)
     frames = decode_frames(output)
     yellow, cyan = painted_colour(models, YELLOW), painted_colour(models, CYAN)
     for index, frame in enumerate(frames):
@@ -133,9 +168,9 @@ def test_mapping_stays_with_each_person_when_one_leaves_and_returns(tmp_path, mo
 def test_reference_selection_over_a_video(tmp_path, models, photos):
     clip = make_clip(tmp_path / "in.mp4", frames=12, size=SIZE, fps=24, draw=draw_red_except_gap, audio=False)
     output = tmp_path / "out.mp4"
-    faces = FaceAssignment(sources=[photos["yellow"]], reference=photos["blue"])
-    job = VideoJob(clip, output, faces, encoder=LOSSLESS)
-    run_video_job(engine_for(models, selection=SelectionMode.REFERENCE), job)
+    faces = FaceAssignment(sources=[face(photos["yellow"])], reference=face(photos["blue"]))
+    job = video_job(clip, output, faces, encoder=LOSSLESS, selection=SelectionMode.REFERENCE)
+    run_job(library_for(models), job)
     source, frames = decode_frames(clip), decode_frames(output)
     for index, frame in enumerate(frames):
         np.testing.assert_allclose(centre(frame, 230, 150), painted_colour(models, YELLOW), atol=6)
@@ -147,8 +182,8 @@ def test_reference_selection_over_a_video(tmp_path, models, photos):
 def test_variable_frame_rate_timestamps_survive(tmp_path, models, photos):
     clip = make_clip(tmp_path / "vfr.mp4", frames=20, size=SIZE, fps=24, vfr=True, draw=draw_red_late)
     output = tmp_path / "out.mp4"
-    job = VideoJob(clip, output, FaceAssignment(sources=[photos["yellow"]]), encoder=LOSSLESS)
-    run_video_job(engine_for(models), job)
+    job = video_job(clip, output, FaceAssignment(sources=[face(photos["yellow"])]), encoder=LOSSLESS)
+    run_job(library_for(models), job)
     times_in = frame_times(clip)
     assert len(set(np.round(np.diff(times_in), 4))) > 1  # the input really is variable
     assert frame_times(output) == pytest.approx(times_in, abs=1e-6)
@@ -163,8 +198,8 @@ def test_animated_gif_in_and_out(tmp_path, models, photos):
         draw=lambda i, img: (grey_background(i, img), draw_square_face(img, RED, 20 + 5 * i, 20, 50)),
     )
     output = tmp_path / "out.gif"
-    job = VideoJob(clip, output, FaceAssignment(sources=[photos["yellow"]]))
-    result = run_video_job(engine_for(models), job)
+    job = video_job(clip, output, FaceAssignment(sources=[face(photos["yellow"])]))
+    result = run_job(library_for(models), job)
     assert result.frames == 8 and result.frames_with_swaps == 8
     assert len(decode_frames(output)) == 8
 
@@ -175,24 +210,25 @@ def test_cancel_stops_quickly_and_leaves_nothing(tmp_path, models, photos):
     cancel = threading.Event()
     seen = []
 
-    def progress(update):
-        seen.append(update.frames_done)
-        cancel.set()
+    def progress(event):
+        if isinstance(event, Progress):
+            seen.append(event.done)
+            cancel.set()
 
-    job = VideoJob(clip, output, FaceAssignment(sources=[photos["yellow"]]), encoder=LOSSLESS)
-    with pytest.raises(CancelledError):
-        run_video_job(engine_for(models), job, progress=progress, cancel=cancel)
+    job = video_job(clip, output, FaceAssignment(sources=[face(photos["yellow"])]), encoder=LOSSLESS)
+    with pytest.raises(JobCancelled):
+        run_job(library_for(models), job, events=progress, cancel=cancel)
     assert not output.exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.mp4"]
     assert seen and seen[0] < 48
 
 
 def test_encoder_failure_midway_removes_the_partial_output(tmp_path, models, photos, monkeypatch):
-    from facedeck.core.media import video_io
+    from facedeck.core.media import video_writer
 
     clip = make_clip(tmp_path / "in.mp4", frames=24, size=SIZE, fps=24, draw=draw_red_late, audio=False)
     output = tmp_path / "out.mp4"
-    real = video_io.VideoWriter.write_frame
+    real = video_writer.VideoWriter.write_frame
     calls = []
 
     def failing(self, frame, image, regions=None):
@@ -201,8 +237,8 @@ def test_encoder_failure_midway_removes_the_partial_output(tmp_path, models, pho
             raise OSError(28, "No space left on device")
         return real(self, frame, image, regions)
 
-    monkeypatch.setattr(video_io.VideoWriter, "write_frame", failing)
-    job = VideoJob(clip, output, FaceAssignment(sources=[photos["yellow"]]), encoder=LOSSLESS)
+    monkeypatch.setattr(video_writer.VideoWriter, "write_frame", failing)
+    job = video_job(clip, output, FaceAssignment(sources=[face(photos["yellow"])]), encoder=LOSSLESS)
     with pytest.raises(OSError, match="No space left"):
-        run_video_job(engine_for(models), job)
+        run_job(library_for(models), job)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.mp4"]

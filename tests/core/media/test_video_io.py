@@ -593,7 +593,7 @@ def test_bad_inputs_are_refused_in_one_line(bad_videos: dict[str, Path], kind: s
     text = str(caught.value)
     assert message in text and str(bad_videos[kind]) in text
     assert "\n" not in text
-    assert isinstance(caught.value, InputError) and caught.value.exit_code == 2
+    assert isinstance(caught.value, InputError) and caught.value.code == "input"
 
 
 @pytest.mark.parametrize("suffix", [".gif", ".webp"])

@@ -9,7 +9,7 @@ import time
 import pytest
 import requests
 
-from facedeck.core.errors import CancelledError, FaceDeckError, UsageError
+from facedeck.core.errors import FaceDeckError, JobCancelled, UsageError
 from facedeck.core.models.download import DownloadProgress, apply_mirror, download_file
 from facedeck.core.models.download_errors import DownloadCancelled, DownloadError
 from tests.support.downloads import (
@@ -154,7 +154,7 @@ def test_wrong_bytes_are_never_kept(server, sleeps, tmp_path):
     with pytest.raises(DownloadError, match="SHA-256 mismatch") as caught:
         fetch(url, tmp_path / "m.onnx", sleeps)
     assert "m.onnx" in str(caught.value) and url in str(caught.value)
-    assert caught.value.exit_code == 6 and isinstance(caught.value, FaceDeckError)
+    assert caught.value.code == "download" and isinstance(caught.value, FaceDeckError)
     assert not (tmp_path / "m.onnx").exists() and not part_of(tmp_path / "m.onnx").exists()
     assert len(server.records_for("/m.onnx")) == 1  # a mismatch is not retried on the same URL
 
@@ -261,7 +261,7 @@ def test_cancel_from_the_progress_callback_keeps_the_part_for_a_later_resume(ser
 
     with pytest.raises(DownloadCancelled) as caught:
         fetch(url, destination, sleeps, progress=on_progress, cancel=cancel, chunk_size=CHUNK)
-    assert isinstance(caught.value, CancelledError) and caught.value.exit_code == 130
+    assert isinstance(caught.value, JobCancelled) and caught.value.code == "cancelled"
     assert len(reports) == 1  # stopped right after the chunk that reported
     kept = part_of(destination).stat().st_size
     assert kept == reports[0].received == CHUNK

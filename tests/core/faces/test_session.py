@@ -1,4 +1,4 @@
-"""The engine end to end on stand-in models: paste-back quality, latents, selection, masks."""
+"""A swap session end to end on stand-in models: paste-back quality, latents, selection, masks."""
 
 from __future__ import annotations
 
@@ -8,19 +8,37 @@ import pytest
 
 from facedeck.core.errors import ModelMissingError, NoFaceError
 from facedeck.core.faces.align import arcface_template, invert_affine
-from facedeck.core.faces.engine import FaceSwapEngine, ModelLibrary, SwapSettings
+from facedeck.core.faces.identities import Photo, face_embedding, identity_from_photos
 from facedeck.core.faces.recognizer import l2_normalize
 from facedeck.core.faces.selection import Mapping, SelectionMode, SourceIdentity
-from facedeck.core.runtime.onnx import select_provider
-from tests.support.model_factory import KEY_COLORS, build_model_set, draw_square_face, key_color_kps
+from facedeck.core.faces.session import SwapOptions, SwapSession
+from facedeck.core.models.library import ModelLibrary
+from facedeck.core.runtime.providers import select_provider
+from tests.support.models.color_key_detector import key_color_kps
+from tests.support.models.drawing import KEY_COLORS, draw_square_face
+from tests.support.models.model_set import build_model_set
 
 CPU = select_provider("cpu")
 BLUE, GREEN, RED, YELLOW, MAGENTA, CYAN = KEY_COLORS
 GRAY = 128
+PSNR_ROUNDING_DB = 0.01
 
 
-def engine_for(models, **settings) -> FaceSwapEngine:
-    return FaceSwapEngine(ModelLibrary(models.directory, CPU), SwapSettings(**settings))
+def person(library: ModelLibrary, options: SwapOptions, *photos) -> SourceIdentity:
+    """One identity from (name, image) photos, their largest faces averaged."""
+    return identity_from_photos(library, [(Photo(name, image), 0) for name, image in photos], options)
+
+
+def largest_face_embedding(library: ModelLibrary, options: SwapOptions, image, name: str):
+    return face_embedding(library, Photo(name, image), options)
+
+
+def session_for(models, *colors, **options) -> SwapSession:
+    """A session putting the person in ``colors`` photos (averaged) onto targets."""
+    library = ModelLibrary(models.directory, CPU)
+    chosen = SwapOptions(**options)
+    photos = [(f"photo{index}.png", photo_of(color)) for index, color in enumerate(colors)]
+    return SwapSession(library, chosen, [person(library, chosen, *photos)])
 
 
 def photo_of(color, side=200, size=(320, 320)):
@@ -61,12 +79,11 @@ def test_identity_swap_pastes_back_at_least_as_well_as_plain_warp(tmp_path, fram
         tmp_path, detector_faces=[(box, kps, 0.9)], det_size=(width, height), swapper_mode="identity"
     )
     # the constant detector answers for a canvas of exactly the frame's size
-    engine = FaceSwapEngine(
-        ModelLibrary(models.directory, CPU, detector_size=(width, height)), SwapSettings()
-    )
+    library = ModelLibrary(models.directory, CPU)
+    source = SourceIdentity("src", l2_normalize(np.ones(512, np.float32)))
+    session = SwapSession(library, SwapOptions(detector_size=(width, height)), [source])
     frame = texture(height, width, seed=side)
-    engine.set_sources([SourceIdentity("src", l2_normalize(np.ones(512, np.float32)))])
-    output = engine.process(frame.copy()).frame
+    output = session.process(frame.copy()).frame
 
     # Baseline computed here: bilinear warp into the 128 crop and straight back.
     matrix = cv2.estimateAffinePartial2D(kps, arcface_template(128))[0]
@@ -78,7 +95,11 @@ def test_identity_swap_pastes_back_at_least_as_well_as_plain_warp(tmp_path, fram
         print(
             f"\n  face {side}px in {width}x{height}: ROI paste PSNR {ours:.2f} dB, plain warp {plain:.2f} dB"
         )
-    assert ours >= plain - 1e-6
+    # Protects: the ROI paste is no worse than warping the crop back over the whole frame.
+    # 0.01 dB absorbs warpAffine's fixed-point rounding, which differs between OpenCV
+    # releases (5.1 moved this figure by 3e-5 dB); a wrong matrix, mask or interpolation
+    # in the paste costs whole decibels.
+    assert ours >= plain - PSNR_ROUNDING_DB
 
     # Outside the crop's footprint in the frame, every pixel is bit-identical.
     corners = np.array([[0, 0], [128, 0], [0, 128], [128, 128]], np.float64)
@@ -115,10 +136,8 @@ def colour_at(frame, name):
 
 
 def test_source_latent_is_normalised_embedding_times_emap_normalised(color_models):
-    engine = engine_for(color_models)
-    identity = engine.identity_from_photos([("src.png", photo_of(YELLOW))])
-    engine.set_sources([identity])
-    out = engine.process(three_faces()).frame
+    session = session_for(color_models, YELLOW)
+    out = session.process(three_faces()).frame
     want = expected_bgr(color_models, YELLOW)
     np.testing.assert_allclose(colour_at(out, "red"), want, atol=2)
     # FaceFusion's variant (no second normalisation) paints a visibly different colour.
@@ -130,10 +149,9 @@ def test_source_latent_is_normalised_embedding_times_emap_normalised(color_model
 
 
 def test_one_mode_swaps_only_the_largest_face(color_models):
-    engine = engine_for(color_models, selection=SelectionMode.ONE)
-    engine.set_sources([engine.identity_from_photos([("s", photo_of(YELLOW))])])
+    session = session_for(color_models, YELLOW, selection=SelectionMode.ONE)
     frame = three_faces()
-    result = engine.process(frame.copy())
+    result = session.process(frame.copy())
     assert (result.faces_found, result.faces_swapped) == (3, 1)
     np.testing.assert_allclose(colour_at(result.frame, "red"), expected_bgr(color_models, YELLOW), atol=2)
     assert np.array_equal(colour_at(result.frame, "green"), colour_at(frame, "green"))
@@ -141,21 +159,21 @@ def test_one_mode_swaps_only_the_largest_face(color_models):
 
 
 def test_many_mode_swaps_every_face(color_models):
-    engine = engine_for(color_models, selection=SelectionMode.MANY)
-    engine.set_sources([engine.identity_from_photos([("s", photo_of(YELLOW))])])
-    result = engine.process(three_faces())
+    session = session_for(color_models, YELLOW, selection=SelectionMode.MANY)
+    result = session.process(three_faces())
     assert result.faces_swapped == 3
     for name in CENTERS:
         np.testing.assert_allclose(colour_at(result.frame, name), expected_bgr(color_models, YELLOW), atol=2)
 
 
 def test_reference_mode_swaps_only_the_referenced_person(color_models):
-    engine = engine_for(color_models, selection=SelectionMode.REFERENCE)
-    source = engine.identity_from_photos([("s", photo_of(YELLOW))])
-    reference = engine.largest_face(photo_of(GREEN, side=90), "ref").embedding
-    engine.set_sources([source], reference=reference)
+    library = ModelLibrary(color_models.directory, CPU)
+    options = SwapOptions(selection=SelectionMode.REFERENCE)
+    source = person(library, options, ("s", photo_of(YELLOW)))
+    reference = largest_face_embedding(library, options, photo_of(GREEN, side=90), "ref")
+    session = SwapSession(library, options, [source], reference=reference)
     frame = three_faces()
-    result = engine.process(frame.copy())
+    result = session.process(frame.copy())
     assert result.faces_swapped == 1
     np.testing.assert_allclose(colour_at(result.frame, "green"), expected_bgr(color_models, YELLOW), atol=2)
     assert np.array_equal(colour_at(result.frame, "red"), colour_at(frame, "red"))
@@ -163,20 +181,21 @@ def test_reference_mode_swaps_only_the_referenced_person(color_models):
 
 
 def test_mappings_put_each_source_on_its_own_target(color_models):
-    engine = engine_for(color_models)
+    library = ModelLibrary(color_models.directory, CPU)
+    options = SwapOptions()
     mappings = [
         Mapping(
-            engine.identity_from_photos([("a", photo_of(YELLOW))]),
-            engine.largest_face(photo_of(RED), "x").embedding,
+            person(library, options, ("a", photo_of(YELLOW))),
+            largest_face_embedding(library, options, photo_of(RED), "x"),
         ),
         Mapping(
-            engine.identity_from_photos([("b", photo_of(CYAN))]),
-            engine.largest_face(photo_of(BLUE), "y").embedding,
+            person(library, options, ("b", photo_of(CYAN))),
+            largest_face_embedding(library, options, photo_of(BLUE), "y"),
         ),
     ]
-    engine.set_sources([], mappings=mappings)
+    session = SwapSession(library, options, mappings=mappings)
     frame = three_faces()
-    result = engine.process(frame.copy())
+    result = session.process(frame.copy())
     assert result.faces_swapped == 2
     np.testing.assert_allclose(colour_at(result.frame, "red"), expected_bgr(color_models, YELLOW), atol=2)
     np.testing.assert_allclose(colour_at(result.frame, "blue"), expected_bgr(color_models, CYAN), atol=2)
@@ -184,10 +203,8 @@ def test_mappings_put_each_source_on_its_own_target(color_models):
 
 
 def test_several_photos_of_one_person_average_into_one_identity(color_models):
-    engine = engine_for(color_models)
-    identity = engine.identity_from_photos([("a", photo_of(YELLOW)), ("b", photo_of(MAGENTA))])
-    engine.set_sources([identity])
-    out = engine.process(three_faces()).frame
+    session = session_for(color_models, YELLOW, MAGENTA)
+    out = session.process(three_faces()).frame
     averaged = expected_bgr(color_models, YELLOW, MAGENTA)
     np.testing.assert_allclose(colour_at(out, "red"), averaged, atol=2)
     assert np.abs(averaged - expected_bgr(color_models, YELLOW)).max() > 10
@@ -197,10 +214,8 @@ def test_mouth_mask_keeps_the_target_mouth(color_models):
     frame = three_faces()
     # mouth of the 2d106 stand-in: centred 0.3375 * side below the box centre
     mouth = (140 + int(0.3375 * 200), 120)
-    plain = engine_for(color_models)
-    plain.set_sources([plain.identity_from_photos([("s", photo_of(YELLOW))])])
-    masked = engine_for(color_models, mouth_mask=True)
-    masked.set_sources([masked.identity_from_photos([("s", photo_of(YELLOW))])])
+    plain = session_for(color_models, YELLOW)
+    masked = session_for(color_models, YELLOW, mouth_mask=True)
     without = plain.process(frame.copy()).frame
     with_mask = masked.process(frame.copy()).frame
     assert not np.array_equal(without[mouth], frame[mouth])
@@ -214,10 +229,9 @@ def test_enhancement_blends_by_strength(tmp_path, strength):
     models = build_model_set(
         tmp_path, swapper_mode="identity", restorer_mode="constant", restorer_value=white
     )
-    engine = engine_for(models, enhance=True, enhance_strength=strength)
-    engine.set_sources([engine.identity_from_photos([("s", photo_of(YELLOW))])])
+    session = session_for(models, YELLOW, enhance=True, enhance_strength=strength)
     frame = three_faces()
-    out = engine.process(frame.copy()).frame
+    out = session.process(frame.copy()).frame
     before = colour_at(frame, "red")
     want = before + (255.0 - before) * strength / 100.0
     np.testing.assert_allclose(colour_at(out, "red"), want, atol=3)
@@ -226,32 +240,30 @@ def test_enhancement_blends_by_strength(tmp_path, strength):
 def test_fp16_swapper_file_loads_and_swaps(tmp_path):
     models = build_model_set(tmp_path, swapper_mode="latent_color", fp16=True)
     assert models.swapper.path.name == "inswapper_128_fp16.onnx"
-    engine = engine_for(models)
-    engine.set_sources([engine.identity_from_photos([("s", photo_of(YELLOW))])])
-    out = engine.process(three_faces()).frame
+    session = session_for(models, YELLOW)
+    out = session.process(three_faces()).frame
     np.testing.assert_allclose(colour_at(out, "red"), expected_bgr(models, YELLOW), atol=3)
 
 
 def test_detector_without_keypoints_still_swaps(tmp_path):
     models = build_model_set(tmp_path, swapper_mode="latent_color", detector_form=6)
-    engine = engine_for(models)
-    engine.set_sources([engine.identity_from_photos([("s", photo_of(YELLOW))])])
-    result = engine.process(three_faces())
+    session = session_for(models, YELLOW)
+    result = session.process(three_faces())
     assert result.faces_swapped == 1
     np.testing.assert_allclose(colour_at(result.frame, "red"), expected_bgr(models, YELLOW), atol=2)
 
 
 def test_source_without_face_names_the_photo(color_models):
-    engine = engine_for(color_models)
+    library = ModelLibrary(color_models.directory, CPU)
     with pytest.raises(NoFaceError, match="empty.png"):
-        engine.identity_from_photos([("empty.png", np.full((200, 200, 3), GRAY, np.uint8))])
+        person(library, SwapOptions(), ("empty.png", np.full((200, 200, 3), GRAY, np.uint8)))
 
 
 def test_missing_models_are_listed_together(tmp_path):
     models = build_model_set(tmp_path, with_restorer=False, with_landmarks=False)
     models.swapper.path.unlink()
     library = ModelLibrary(models.directory, CPU)
-    settings = SwapSettings(enhance=True)
+    settings = SwapOptions(enhance=True)
     with pytest.raises(ModelMissingError) as caught:
         library.require(settings.required_roles())
     message = str(caught.value)

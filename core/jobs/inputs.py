@@ -1,0 +1,130 @@
+"""Turn a job's media references (path, URL, inline bytes) into images and local files.
+
+Inline bytes and URLs become temporary files only where a reader needs a file (videos);
+images decode from memory. Every temporary file goes when the job ends, however it ends.
+URL reads are bounded: http and https only, a size cap per kind, timeouts, few redirects.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path, PurePosixPath
+from urllib.parse import urlparse
+
+import requests
+
+from ..errors import InputError
+from ..media.image_reader import DecodedImage, read_image, read_image_bytes
+from .spec import MediaRef
+
+IMAGE_BYTES_CAP = 100 * 1024 * 1024  # larger than any photo a camera writes
+VIDEO_BYTES_CAP = 8 * 1024**3
+_TIMEOUT = (10.0, 60.0)  # connect, read (between bytes) in seconds
+_MAX_REDIRECTS = 5
+_CHUNK = 1 << 20
+
+
+class JobInputs:
+    """Resolves media references for one job; a context manager that cleans up after it."""
+
+    def __init__(self) -> None:
+        self._folder: Path | None = None
+        self._http: requests.Session | None = None
+
+    def __enter__(self) -> JobInputs:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._http is not None:
+            self._http.close()
+            self._http = None
+        if self._folder is not None:
+            shutil.rmtree(self._folder, ignore_errors=True)
+            self._folder = None
+
+    def image(self, ref: MediaRef) -> DecodedImage:
+        """Decode an image reference; InputError naming it when it cannot be used."""
+        if ref.path is not None:
+            return read_image(ref.path)
+        if ref.data is not None:
+            return read_image_bytes(ref.data, ref.label)
+        return read_image_bytes(self._fetch_bytes(ref, IMAGE_BYTES_CAP), ref.label)
+
+    def local_path(self, ref: MediaRef) -> Path:
+        """A file on disk holding the reference's bytes (the path itself for a path)."""
+        if ref.path is not None:
+            return Path(ref.path)
+        target = self._temp_file(ref)
+        if ref.data is not None:
+            target.write_bytes(ref.data)
+        else:
+            self._download(ref, target, VIDEO_BYTES_CAP)
+        return target
+
+    def scratch_path(self, suffix: str) -> Path:
+        """A path in the job's own temporary folder (not created), removed with the job."""
+        return self._scratch() / f"output{suffix}"
+
+    # ----- helpers ----------------------------------------------------------------------
+    def _scratch(self) -> Path:
+        if self._folder is None:
+            self._folder = Path(tempfile.mkdtemp(prefix="facedeck-job-"))
+        return self._folder
+
+    def _temp_file(self, ref: MediaRef) -> Path:
+        # the suffix tells the video reader the container; the name is ours, never the sender's
+        suffix = PurePosixPath(ref.label).suffix.lower()[:8]
+        handle, name = tempfile.mkstemp(dir=self._scratch(), suffix=suffix)
+        os.close(handle)
+        return Path(name)
+
+    def _session(self) -> requests.Session:
+        if self._http is None:
+            self._http = requests.Session()
+            self._http.max_redirects = _MAX_REDIRECTS
+        return self._http
+
+    def _open(self, ref: MediaRef) -> requests.Response:
+        assert ref.url is not None
+        if urlparse(ref.url).scheme not in ("http", "https"):
+            raise InputError(f"{ref.label}: only http and https URLs are accepted", path=ref.label)
+        try:
+            response = self._session().get(ref.url, stream=True, timeout=_TIMEOUT)
+        except requests.RequestException as error:
+            raise InputError(
+                f"{ref.label}: download failed ({type(error).__name__})", path=ref.label
+            ) from None
+        if response.status_code != 200:
+            response.close()
+            raise InputError(f"{ref.label}: download failed (HTTP {response.status_code})", path=ref.label)
+        return response
+
+    def _chunks(self, ref: MediaRef, cap: int):  # noqa: ANN202 - a generator of bytes
+        with self._open(ref) as response:
+            declared = response.headers.get("Content-Length")
+            if declared and declared.isdigit() and int(declared) > cap:
+                raise InputError(f"{ref.label} is larger than {cap // 2**20} MB", path=ref.label)
+            received = 0
+            try:
+                for chunk in response.iter_content(_CHUNK):
+                    received += len(chunk)
+                    if received > cap:
+                        raise InputError(f"{ref.label} is larger than {cap // 2**20} MB", path=ref.label)
+                    yield chunk
+            except requests.RequestException as error:
+                raise InputError(
+                    f"{ref.label}: download failed ({type(error).__name__})", path=ref.label
+                ) from None
+
+    def _fetch_bytes(self, ref: MediaRef, cap: int) -> bytes:
+        return b"".join(self._chunks(ref, cap))
+
+    def _download(self, ref: MediaRef, target: Path, cap: int) -> None:
+        with target.open("wb") as handle:
+            for chunk in self._chunks(ref, cap):
+                handle.write(chunk)

@@ -1,0 +1,229 @@
+"""``SwapJob``: one swap described as data, the same for the CLI, the window and a remote worker.
+
+A job round-trips through JSON (``to_dict`` / ``from_dict``), so a window can hand the
+very job it previews to a cloud worker, and ``validate`` reports every bad field at once
+with its dotted path ("options.enhance_strength: 140 is out of range (0 to 100)").
+"""
+
+from __future__ import annotations
+
+import enum
+import os
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
+from urllib.parse import urlparse
+
+from ..errors import FieldProblem, InvalidJobError
+from ..faces.selection import SelectionMode
+from ..faces.session import SwapOptions
+from .fields import check_ranges, from_plain, to_plain
+
+SCHEMA_VERSION = 1
+IMAGE_OUTPUT_FORMATS = ("jpg", "jpeg", "png", "webp", "tif", "tiff")
+VIDEO_OUTPUT_FORMATS = ("mp4", "mov", "mkv", "avi", "webm", "gif", "webp")
+
+
+class JobKind(str, enum.Enum):
+    IMAGE = "image"
+    VIDEO = "video"
+    LIVE = "live"  # the live camera runs a FrameStream, not run_job; reserved on the wire
+
+
+@dataclass(frozen=True)
+class MediaRef:
+    """A file the job reads: exactly one of a local path, an http(s) URL or inline bytes."""
+
+    path: str | None = None
+    url: str | None = None
+    data: bytes | None = None
+    name: str | None = None  # for inline bytes and URLs: a name for messages and format hints
+
+    _omit_none = True  # on the wire only the fields that are set
+
+    @classmethod
+    def of(cls, path: str | os.PathLike[str]) -> MediaRef:
+        return cls(path=os.fspath(path))
+
+    @property
+    def label(self) -> str:
+        """What messages call this input."""
+        if self.path is not None:
+            return Path(self.path).name
+        if self.name:
+            return self.name
+        if self.url is not None:
+            return PurePosixPath(urlparse(self.url).path).name or self.url
+        return "inline data"
+
+    def problems(self, where: str, check_files: bool) -> list[FieldProblem]:
+        given = [key for key in ("path", "url", "data") if getattr(self, key) is not None]
+        if len(given) != 1:
+            return [FieldProblem(where, "give exactly one of path, url or data")]
+        if self.url is not None and urlparse(self.url).scheme not in ("http", "https"):
+            return [FieldProblem(f"{where}.url", "only http and https URLs are accepted")]
+        if self.data is not None and not self.data:
+            return [FieldProblem(f"{where}.data", "is empty")]
+        if self.path is not None and check_files:
+            path = Path(self.path)
+            if not path.exists():
+                return [FieldProblem(f"{where}.path", f"no such file: {self.path}")]
+            if path.is_dir():
+                return [FieldProblem(f"{where}.path", f"{self.path} is a folder, not a file")]
+        return []
+
+
+@dataclass(frozen=True)
+class FaceRef:
+    """A face in a photo: the ``face``-th largest (0: the largest)."""
+
+    media: MediaRef
+    face: int = field(default=0, metadata={"range": (0, 255)})
+
+
+@dataclass(frozen=True)
+class FaceMapping:
+    """Put the person in ``sources`` (photos averaged) onto faces that look like ``reference``."""
+
+    sources: list[FaceRef]
+    reference: FaceRef
+
+
+@dataclass(frozen=True)
+class FaceAssignment:
+    """Who goes where: source photos of one person, or source -> reference mappings."""
+
+    sources: list[FaceRef] = field(default_factory=list)
+    reference: FaceRef | None = None
+    mappings: list[FaceMapping] = field(default_factory=list)
+
+    def media(self) -> list[tuple[str, MediaRef]]:
+        found = [(f"faces.sources[{i}].media", ref.media) for i, ref in enumerate(self.sources)]
+        if self.reference is not None:
+            found.append(("faces.reference.media", self.reference.media))
+        for i, mapping in enumerate(self.mappings):
+            found += [
+                (f"faces.mappings[{i}].sources[{j}].media", ref.media)
+                for j, ref in enumerate(mapping.sources)
+            ]
+            found.append((f"faces.mappings[{i}].reference.media", mapping.reference.media))
+        return found
+
+
+@dataclass(frozen=True)
+class OutputSpec:
+    """Where and how to write. ``path`` None: return the encoded bytes in the result."""
+
+    path: str | None = None
+    format: str | None = None  # file extension without the dot; from ``path`` when not given
+    quality: int | None = field(default=None, metadata={"range": (0, 100)})  # None: 95 images, 82 video
+    codec: str = "h264"
+    preset: str | None = None
+    hardware: str = "auto"
+    audio: bool = True
+    encoder_threads: int | None = field(default=None, metadata={"range": (1, 64)})
+
+    def resolved_format(self, kind: JobKind) -> str:
+        if self.format:
+            return self.format.lower().lstrip(".")
+        if self.path is not None and Path(self.path).suffix:
+            return Path(self.path).suffix.lower().lstrip(".")
+        return "png" if kind is JobKind.IMAGE else "mp4"
+
+
+@dataclass(frozen=True)
+class TrackerOptions:
+    """Video: detect every N frames and track in between; smooth keypoints over time."""
+
+    detect_every: int = field(default=3, metadata={"range": (1, 300)})
+    smoothing: bool = True
+
+
+@dataclass(frozen=True)
+class SwapJob:
+    """One swap: what to read, who goes where, how, and what to write."""
+
+    kind: JobKind
+    target: MediaRef
+    faces: FaceAssignment
+    options: SwapOptions = field(default_factory=SwapOptions)
+    output: OutputSpec = field(default_factory=OutputSpec)
+    tracker: TrackerOptions = field(default_factory=TrackerOptions)
+    preview_every: float | None = field(default=None, metadata={"range": (0.0, 3600.0)})  # seconds
+    version: int = SCHEMA_VERSION
+
+    # ----- JSON ---------------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe: enums as values, inline bytes as base64."""
+        return to_plain(self)
+
+    @classmethod
+    def from_dict(cls, data: Any) -> SwapJob:
+        """Parse a job; InvalidJobError lists every unknown key, wrong type and bad version."""
+        problems: list[FieldProblem] = []
+        if isinstance(data, dict):
+            version = data.get("version", SCHEMA_VERSION)
+            if version != SCHEMA_VERSION:
+                raise InvalidJobError(
+                    [
+                        FieldProblem(
+                            "version", f"{version!r} is not supported (this FaceDeck reads {SCHEMA_VERSION})"
+                        )
+                    ]
+                )
+        job = from_plain(cls, data, "", problems)
+        if problems or job is None:
+            raise InvalidJobError(problems or [FieldProblem("job", "expected an object")])
+        return job
+
+    # ----- checks -------------------------------------------------------------------------
+    def problems(self, *, check_files: bool = True) -> list[FieldProblem]:
+        """Every bad field: ranges, media references, the face assignment, the output."""
+        found: list[FieldProblem] = []
+        if self.version != SCHEMA_VERSION:
+            found.append(FieldProblem("version", f"{self.version!r} is not supported"))
+        check_ranges(self, "", found)
+        if self.kind is JobKind.LIVE:
+            found.append(FieldProblem("kind", "live jobs run through a frame stream, not run_job"))
+        found += self.target.problems("target", check_files)
+        for where, ref in self.faces.media():
+            found += ref.problems(where, check_files)
+        found += self._assignment_problems()
+        found += self._output_problems()
+        return found
+
+    def validate(self, *, check_files: bool = True) -> None:
+        problems = self.problems(check_files=check_files)
+        if problems:
+            raise InvalidJobError(problems)
+
+    def _assignment_problems(self) -> list[FieldProblem]:
+        faces = self.faces
+        if faces.sources and faces.mappings:
+            return [FieldProblem("faces", "give either sources or mappings, not both")]
+        if not faces.sources and not faces.mappings:
+            return [FieldProblem("faces.sources", "give at least one source photo (or mappings)")]
+        if any(not mapping.sources for mapping in faces.mappings):
+            return [FieldProblem("faces.mappings", "every mapping needs at least one source photo")]
+        if (
+            self.options.selection is SelectionMode.REFERENCE
+            and not faces.mappings
+            and faces.reference is None
+        ):
+            return [FieldProblem("faces.reference", "reference selection needs a reference photo")]
+        return []
+
+    def _output_problems(self) -> list[FieldProblem]:
+        video = self.kind is not JobKind.IMAGE
+        allowed = VIDEO_OUTPUT_FORMATS if video else IMAGE_OUTPUT_FORMATS
+        fmt = self.output.resolved_format(self.kind)
+        where = "output.format" if self.output.format else "output.path"
+        if fmt == "bmp":
+            return [FieldProblem(where, "BMP cannot carry the synthetic-media marking; use .png instead")]
+        if fmt not in allowed:
+            what = "a video needs a video output" if video else "an image needs an image output"
+            return [FieldProblem(where, f"{what} (.{' .'.join(allowed)}), not .{fmt}")]
+        return []
+
+    def media(self) -> list[tuple[str, MediaRef]]:
+        return [("target", self.target), *self.faces.media()]

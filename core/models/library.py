@@ -1,0 +1,154 @@
+"""The model library: one models folder opened once, shared by every job and thread of a process.
+
+Sessions are created on first use (or ahead of time with ``preload``), verified against
+their pin or a trusted hash before they load, and kept until ``close``. onnxruntime's
+``InferenceSession.run`` is safe to call from several threads; the wrappers keep no
+per-call state on themselves (the detector letterboxes into per-thread buffers), so one
+library serves the window's preview, a running video and a live stream at once.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import TypeVar
+
+from ..errors import ModelMissingError
+from ..faces.detector import FaceDetector
+from ..faces.identities import IdentityCache
+from ..faces.landmarks import LandmarkDetector
+from ..faces.recognizer import FaceRecognizer
+from ..faces.restorer import FaceRestorer
+from ..faces.swapper import FaceSwapper, read_emap
+from ..runtime.providers import ProviderSelection, select_provider
+from ..runtime.sessions import create_session
+from .files import Role, find_role_file, missing_roles, role_files
+from .manifest import load_manifest
+from .store import ModelStore
+
+log = logging.getLogger(__name__)
+
+Model = TypeVar("Model")
+SessionFactory = Callable[[Path, ProviderSelection], object]
+
+# fp16 pays off on GPUs; on the CPU its casts only cost time.
+_FP16_PROVIDERS = frozenset({"cuda", "tensorrt", "rocm"})
+
+
+class ModelLibrary:
+    """Loads each model once from one directory and keeps its session alive; thread-safe."""
+
+    def __init__(
+        self,
+        directory: Path,
+        provider: ProviderSelection | str = "auto",
+        *,
+        session_factory: SessionFactory = create_session,
+        store: ModelStore | None = None,
+    ) -> None:
+        self.directory = Path(directory)
+        # every file is checked against its pin or a trusted hash before it is loaded
+        self.store = store or ModelStore(self.directory)
+        self.provider = provider if isinstance(provider, ProviderSelection) else select_provider(provider)
+        self._session_factory = session_factory
+        self._loaded: dict[tuple[Role, str], object] = {}
+        # One lock for loading: two threads asking for the same model build it once.
+        self._lock = threading.RLock()
+        # source embeddings by photo content: a new session for a changed option re-embeds nothing
+        self.identities = IdentityCache()
+
+    @property
+    def default_swapper_file(self) -> str:
+        files = role_files(Role.SWAPPER)
+        return files[1] if self.provider.name in _FP16_PROVIDERS and len(files) > 1 else files[0]
+
+    # ----- what is there ----------------------------------------------------------------
+    def require(self, roles: Iterable[Role]) -> None:
+        """Raise one ModelMissingError that lists every missing file at once."""
+        roles = list(roles)
+        missing = missing_roles(self.directory, roles)
+        if missing:
+            manifest = load_manifest()
+            ids = [
+                manifest.for_role(role.value)[0].id
+                for role in roles
+                if find_role_file(self.directory, role) is None and manifest.for_role(role.value)
+            ]
+            raise ModelMissingError(missing, str(self.directory), ids=ids)
+
+    def preload(self, roles: Iterable[Role], *, swapper_file: str | None = None) -> None:
+        """Load ``roles`` now, so that the first frame never waits for a model to load."""
+        roles = list(roles)
+        self.require(roles)
+        for role in roles:
+            if role is Role.DETECTOR:
+                self.detector()
+            elif role is Role.RECOGNIZER:
+                self.recognizer()
+            elif role is Role.SWAPPER:
+                self.swapper(swapper_file)
+            elif role is Role.LANDMARKS:
+                self.landmarks()
+            elif role is Role.RESTORER:
+                self.restorer()
+
+    def loaded(self) -> list[str]:
+        """File names of the models loaded so far."""
+        with self._lock:
+            return sorted({model.path.name for model in self._loaded.values()})  # type: ignore[attr-defined]
+
+    def close(self) -> None:
+        """Drop every session (their memory, GPU memory included, goes with them)."""
+        with self._lock:
+            self._loaded.clear()
+
+    # ----- the models -------------------------------------------------------------------
+    def detector(self) -> FaceDetector:
+        return self._load(Role.DETECTOR, None, lambda path: FaceDetector(self._session(path), path))
+
+    def recognizer(self) -> FaceRecognizer:
+        return self._load(Role.RECOGNIZER, None, lambda path: FaceRecognizer(self._session(path), path))
+
+    def swapper(self, file: str | None = None) -> FaceSwapper:
+        """The swapper from ``file`` (one of the swapper role's files), else the provider's default."""
+        return self._load(
+            Role.SWAPPER,
+            file or self.default_swapper_file,
+            lambda path: FaceSwapper(self._session(path), path, read_emap(path)),
+        )
+
+    def landmarks(self) -> LandmarkDetector:
+        return self._load(Role.LANDMARKS, None, lambda path: LandmarkDetector(self._session(path), path))
+
+    def restorer(self) -> FaceRestorer:
+        return self._load(Role.RESTORER, None, lambda path: FaceRestorer(self._session(path), path))
+
+    # ----- loading ----------------------------------------------------------------------
+    def _path(self, role: Role, prefer: str | None) -> Path:
+        path = find_role_file(self.directory, role, prefer)
+        if path is None:
+            self.require([role])
+            raise AssertionError("require() raises for a missing role")  # pragma: no cover
+        self.store.verify_for_loading(path)
+        return path
+
+    def _load(self, role: Role, prefer: str | None, build: Callable[[Path], Model]) -> Model:
+        key = (role, prefer or "")
+        model = self._loaded.get(key)
+        if model is not None:
+            return model  # type: ignore[return-value]
+        with self._lock:
+            model = self._loaded.get(key)
+            if model is None:
+                path = self._path(role, prefer)
+                started = time.perf_counter()
+                model = build(path)
+                log.info("loaded %s from %s in %.2f s", role.value, path, time.perf_counter() - started)
+                self._loaded[key] = model
+        return model  # type: ignore[return-value]
+
+    def _session(self, path: Path):  # noqa: ANN202 - an onnxruntime session or a test's stand-in
+        return self._session_factory(path, self.provider)

@@ -1,0 +1,78 @@
+"""How core errors look on the command line: exit statuses by error code, and the hints
+that name FaceDeck's own commands (core messages never embed a command line)."""
+
+from __future__ import annotations
+
+from ..core.errors import FaceDeckError, InvalidJobError, ModelMissingError
+from ..core.models.files import resolve_models_dir
+
+EXIT_INTERNAL = 70
+EXIT_INTERRUPTED = 130
+
+# Stable codes, so scripts can branch on the status (README "Errors").
+EXIT_CODES = {
+    "input": 2,
+    "usage": 2,
+    "invalid_job": 2,
+    "output": 2,
+    "no_face": 3,
+    "model_missing": 4,
+    "model_load": 4,
+    "model_verification": 4,
+    "manifest": 4,
+    "provider": 5,
+    "runtime_install": 5,
+    "download": 6,
+    "cancelled": EXIT_INTERRUPTED,
+}
+
+DOWNLOAD_COMMAND = "facedeck --headless models download"
+
+# The CLI names job fields by the flags that set them.
+FLAGS = {
+    "target": "-t",
+    "output.path": "-o",
+    "output.format": "-o",
+    "output.quality": "--quality",
+    "output.encoder_threads": "--encoder-threads",
+    "faces.sources": "-s",
+    "faces.reference": "--reference",
+    "faces.mappings": "--map",
+    "faces": "-s/--map",
+    "tracker.detect_every": "--detect-every",
+    "options.distance_threshold": "--distance",
+    "options.enhance_strength": "--enhance-strength",
+    "options.mask_blur": "--mask-blur",
+    "options.mask_padding": "--mask-padding",
+    "options.detector_size": "--detector-size",
+}
+
+
+def exit_code(error: FaceDeckError) -> int:
+    return EXIT_CODES.get(error.code, 1)
+
+
+def cli_message(error: FaceDeckError) -> str:
+    """The one line the CLI prints for ``error``, with a hint where a command fixes it."""
+    if isinstance(error, InvalidJobError):
+        return "; ".join(f"{_flag(problem.field)}: {problem.problem}" for problem in error.problems)
+    message = str(error)
+    if isinstance(error, ModelMissingError) and error.ids:
+        command = f"{DOWNLOAD_COMMAND} {' '.join(error.ids)}"
+        if error.directory != str(resolve_models_dir()):
+            command += f' --models-dir "{error.directory}"'
+        message += f"; fetch them with: {command}"
+    return message
+
+
+def _flag(field: str) -> str:
+    base = field.split("[")[0]
+    for key in (field, base):
+        if key in FLAGS:
+            return FLAGS[key]
+    head = base.split(".media")[0]
+    if head.startswith("faces.sources"):
+        return "-s"
+    if head.startswith("faces.mappings"):
+        return "--map"
+    return FLAGS.get(head, field)
