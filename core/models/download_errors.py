@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from ..errors import CancelledError, FaceDeckError
+from ..errors import FaceDeckError, JobCancelled
 
 
 class DownloadError(FaceDeckError):
     """A file could not be downloaded, verified or extracted."""
 
-    exit_code = 6
+    code = "download"
 
 
-class DownloadCancelled(CancelledError):
+class DownloadCancelled(JobCancelled):
     """The user cancelled a download; the ``.part`` file is kept so a later run resumes it."""
