@@ -27,7 +27,8 @@ from facedeck.core.faces.align import alignment_matrix, arcface_template, invert
 from facedeck.core.faces.engine import FaceSwapEngine, ModelLibrary, SwapSettings  # noqa: E402
 from facedeck.core.faces.paste import feathered_mask, paste_roi  # noqa: E402
 from facedeck.core.faces.selection import SourceIdentity  # noqa: E402
-from facedeck.core.runtime.onnx import create_session, select_provider  # noqa: E402
+from facedeck.core.runtime.providers import select_provider  # noqa: E402
+from facedeck.core.runtime.sessions import create_session  # noqa: E402
 from tests.support.models.detector import template_kps  # noqa: E402
 from tests.support.models.model_set import build_model_set  # noqa: E402
 

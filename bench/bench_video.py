@@ -32,7 +32,7 @@ from facedeck.core.faces.selection import SourceIdentity  # noqa: E402
 from facedeck.core.jobs.image import FaceAssignment  # noqa: E402
 from facedeck.core.jobs.video import VideoJob, run_video_job  # noqa: E402
 from facedeck.core.media.video_io import AudioChunk, EncoderSettings, VideoReader, VideoWriter  # noqa: E402
-from facedeck.core.runtime.onnx import select_provider  # noqa: E402
+from facedeck.core.runtime.providers import select_provider  # noqa: E402
 from facedeck.core.tracking.tracker import FaceTracker, TrackerSettings  # noqa: E402
 from tests.support.media_fixtures import make_clip  # noqa: E402
 from tests.support.models.drawing import KEY_COLORS, draw_square_face  # noqa: E402

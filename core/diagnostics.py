@@ -18,7 +18,7 @@ from typing import Any
 
 from .models import files as model_files
 from .models.store import ModelStatus, ModelStore
-from .runtime.onnx import describe_runtime
+from .runtime.report import describe_runtime
 from .version import software_label
 
 
