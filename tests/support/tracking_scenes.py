@@ -8,14 +8,17 @@ something to follow. Ground truth comes from the drawing: key_color_box / key_co
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
 import numpy as np
 
-from facedeck.core.faces.engine import FaceSwapEngine, ModelLibrary, SwapSettings
+from facedeck.core.faces.detector import FaceDetector
 from facedeck.core.faces.face import Face
-from facedeck.core.runtime.onnx import select_provider
+from facedeck.core.faces.recognizer import FaceRecognizer
+from facedeck.core.runtime.providers import select_provider
+from facedeck.core.runtime.sessions import create_session
 from facedeck.core.tracking.tracker import FaceTracker, TrackerSettings
 from tests.support.models.drawing import KEY_COLORS
 from tests.support.models.model_set import build_model_set
@@ -66,16 +69,35 @@ def compose(faces: list[tuple[np.ndarray, int, int]]) -> np.ndarray:
     return frame
 
 
-def build_engine(directory: Path) -> FaceSwapEngine:
-    """A CPU engine on the synthetic model set (colour-key detector, identity swapper) in ``directory``."""
-    models = build_model_set(directory, swapper_mode="identity")
-    return FaceSwapEngine(ModelLibrary(models.directory, select_provider("cpu")), SwapSettings())
+@dataclass
+class SceneModels:
+    """The stand-in detector and recogniser the tracker runs with, straight on CPU sessions."""
+
+    detector: FaceDetector
+    recognizer: FaceRecognizer
+
+    def detect(self, frame_bgr: np.ndarray) -> list[Face]:
+        return self.detector.detect(frame_bgr)
+
+
+def build_scene_models(directory: Path) -> SceneModels:
+    """The synthetic model set (colour-key detector, mean-colour recogniser) written to ``directory``.
+
+    Only the two models tracking needs, loaded without the swap engine, so these tests do
+    not depend on how the engine assembles its models.
+    """
+    paths = build_model_set(directory).paths
+    cpu = select_provider("cpu")
+    return SceneModels(
+        FaceDetector(create_session(paths["detector"], cpu), paths["detector"]),
+        FaceRecognizer(create_session(paths["recognizer"], cpu), paths["recognizer"]),
+    )
 
 
 class Recorder:
     """detect/embed wrappers that count calls (and optionally perturb detections)."""
 
-    def __init__(self, engine: FaceSwapEngine, perturb: Callable[[Face], None] | None = None) -> None:
+    def __init__(self, engine: SceneModels, perturb: Callable[[Face], None] | None = None) -> None:
         self.engine = engine
         self.perturb = perturb
         self.detect_frames: list[int] = []
@@ -94,7 +116,7 @@ class Recorder:
 
     def embed(self, frame: np.ndarray, faces: list[Face]) -> None:
         self.embed_calls.append(len(faces))
-        self.engine.models.recognizer.embed(frame, faces)
+        self.engine.recognizer.embed(frame, faces)
 
     def tracker(self, **settings: object) -> FaceTracker:
         return FaceTracker(self.detect, self.embed, TrackerSettings(**settings))

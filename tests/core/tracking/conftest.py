@@ -1,13 +1,12 @@
-"""The engine the tracking tests detect and embed with, built once per test module."""
+"""The models the tracking tests detect and embed with, built once per test module."""
 
 from __future__ import annotations
 
 import pytest
 
-from facedeck.core.faces.engine import FaceSwapEngine
-from tests.support.tracking_scenes import build_engine
+from tests.support.tracking_scenes import SceneModels, build_scene_models
 
 
 @pytest.fixture(scope="module")
-def engine(tmp_path_factory: pytest.TempPathFactory) -> FaceSwapEngine:
-    return build_engine(tmp_path_factory.mktemp("models"))
+def engine(tmp_path_factory: pytest.TempPathFactory) -> SceneModels:
+    return build_scene_models(tmp_path_factory.mktemp("models"))
