@@ -31,7 +31,10 @@ from facedeck.core.faces.engine import FaceSwapEngine, ModelLibrary, SwapSetting
 from facedeck.core.faces.selection import SourceIdentity  # noqa: E402
 from facedeck.core.jobs.image import FaceAssignment  # noqa: E402
 from facedeck.core.jobs.video import VideoJob, run_video_job  # noqa: E402
-from facedeck.core.media.video_io import AudioChunk, EncoderSettings, VideoReader, VideoWriter  # noqa: E402
+from facedeck.core.media.encoding import EncoderSettings  # noqa: E402
+from facedeck.core.media.video_reader import VideoReader  # noqa: E402
+from facedeck.core.media.video_types import AudioChunk  # noqa: E402
+from facedeck.core.media.video_writer import VideoWriter  # noqa: E402
 from facedeck.core.runtime.providers import select_provider  # noqa: E402
 from facedeck.core.tracking.tracker import FaceTracker, TrackerSettings  # noqa: E402
 from tests.support.media_fixtures import make_clip  # noqa: E402
@@ -60,7 +63,10 @@ def sequential(
     engine = make_engine(models_dir)
     started = time.perf_counter()
     frames = 0
-    with VideoReader(clip) as reader, VideoWriter(output, reader, encoder, container_format="mp4") as writer:
+    with (
+        VideoReader(clip) as reader,
+        VideoWriter(output, reader.description, encoder, container_format="mp4") as writer,
+    ):
         tracker = FaceTracker(engine.detect, engine.models.recognizer.embed, TrackerSettings())
         for item in reader.items(with_audio=True):
             if isinstance(item, AudioChunk):

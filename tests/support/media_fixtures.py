@@ -1,7 +1,7 @@
 """Small real video and animation files, written with PyAV and Pillow at test time.
 
 Shared by the video I/O tests, the video pipeline tests and the benchmark. Everything
-here is independent of ``facedeck.core.media.video_io`` (frames are decoded with PyAV or Pillow
+here is independent of ``facedeck.core.media`` (frames are decoded with PyAV or Pillow
 directly) so the tests can check the module against it.
 
 Conventions:

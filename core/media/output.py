@@ -1,0 +1,158 @@
+"""Where an output may be written (never over an input) and AtomicOutput: a temporary file renamed on success.
+
+Every output, image or video, is written to a temporary file in the output's own folder
+and renamed over the final name only once it is complete, so a failure or a cancel never
+leaves a half-written file under the final name (an existing file of that name stays
+untouched until the rename).
+
+The temporary name is short and never derived from the output's name
+(``.facedeck-<8 random hex digits>.part``): an output name close to the file system's
+255-byte limit still has room for its temporary file. Writers are told the container
+format explicitly (see ``formats.container_format_for``), so the temporary name needs no
+meaningful extension.
+
+Permissions: the temporary file is created with mode 0o666 and the kernel applies the
+process umask (or the folder's default ACL), exactly as for any newly created file;
+``os.replace`` keeps that mode. The umask is deliberately never read here: ``os.umask``
+can only be read by setting it, and it is process-wide, so every other thread would
+create its files under the temporary value for that moment. (``tempfile.mkstemp``
+would give 0o600, leaving outputs readable by their owner only.)
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from collections.abc import Sequence
+from pathlib import Path
+from types import TracebackType
+
+from ..errors import OutputError
+from .common import one_line
+from .formats import IMAGE_OUTPUT_EXTENSIONS, listed
+
+logger = logging.getLogger(__name__)
+
+TEMP_PREFIX = ".facedeck-"
+TEMP_SUFFIX = ".part"
+_CREATE_ATTEMPTS = 100
+
+
+# --------------------------------------------------------------------------- checks
+
+
+def check_output_path(output: str | os.PathLike[str], inputs: Sequence[str | os.PathLike[str]] = ()) -> Path:
+    """Validate an image output path: a writable extension, an existing folder, not an input."""
+    path = Path(output)
+    suffix = path.suffix.lower()
+    if suffix == ".bmp":
+        raise OutputError(f"{path}: BMP cannot carry the synthetic-media marking; use .png instead")
+    if suffix not in IMAGE_OUTPUT_EXTENSIONS:
+        problem = f"cannot write {suffix}" if suffix else "has no file extension"
+        raise OutputError(f"{path}: {problem}; use one of {listed(IMAGE_OUTPUT_EXTENSIONS)}")
+    return check_output_location(path, inputs)
+
+
+def check_output_location(path: Path, inputs: Sequence[str | os.PathLike[str]] = ()) -> Path:
+    """Any output (image or video): not one of the inputs, in an existing folder, not a folder."""
+    for source in inputs:
+        if _same_file(path, Path(source)):
+            raise OutputError(f"{path}: would overwrite the input {source}; choose another output name")
+    parent = path.parent
+    if not parent.is_dir():
+        raise OutputError(f"{path}: the folder {parent} does not exist")
+    if path.is_dir():
+        raise OutputError(f"{path}: is a folder; give a file name")
+    return path
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    if a.resolve() == b.resolve():  # the same path spelt differently, or a symbolic link to it
+        return True
+    try:
+        return os.path.samefile(a, b)  # hard links, case-insensitive file systems
+    except OSError:
+        return False  # one of them does not exist yet
+
+
+# --------------------------------------------------------------------------- atomic output
+
+
+class AtomicOutput:
+    """A temporary file next to ``path`` that becomes ``path`` on :meth:`commit`.
+
+    The temporary file (:attr:`temp`) is created, empty, when the object is made; write
+    it by name (an encoder) or open it. As a context manager it commits when the block
+    succeeds and discards on any exception. Errors are :class:`OutputError` naming
+    ``path``, never the temporary file.
+    """
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+        self.temp = _create_temp(self.path)
+        self._state = "open"  # "committed" or "discarded" once settled
+
+    def __enter__(self) -> AtomicOutput:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        if exc_type is None:
+            self.commit()
+        else:
+            self.discard()
+
+    def commit(self) -> Path:
+        """Rename the temporary file to :attr:`path` (replacing any file there); returns the path.
+
+        On failure the temporary file is removed and the old file, if any, stays as it was.
+        """
+        if self._state == "committed":
+            return self.path
+        if self._state == "discarded":
+            raise ValueError(f"{self.path}: the output was discarded and cannot be committed")
+        try:
+            os.replace(self.temp, self.path)
+        except OSError as error:
+            self.discard()
+            reason = one_line(error.strerror or error)
+            raise OutputError(f"{self.path}: cannot write the file ({reason})") from None
+        self._state = "committed"
+        return self.path
+
+    def discard(self) -> None:
+        """Remove the temporary file; never raises (a file that cannot be removed is logged)."""
+        if self._state != "open":
+            return
+        self._state = "discarded"
+        try:
+            os.unlink(self.temp)
+        except FileNotFoundError:
+            pass
+        except OSError as error:
+            logger.warning("could not remove temporary file %s: %s", self.temp, error)
+
+
+def _create_temp(path: Path) -> Path:
+    """Create an empty temporary file next to ``path``, exclusively (never an existing file).
+
+    Mode 0o666 lets the umask decide the permissions, as for any new file (see the module
+    docstring).
+    """
+    flags = os.O_CREAT | os.O_EXCL | os.O_WRONLY | getattr(os, "O_BINARY", 0)
+    for _ in range(_CREATE_ATTEMPTS):
+        temp = path.parent / f"{TEMP_PREFIX}{secrets.token_hex(4)}{TEMP_SUFFIX}"
+        try:
+            os.close(os.open(temp, flags, 0o666))
+            return temp
+        except FileExistsError:
+            continue
+        except OSError as error:
+            reason = one_line(error.strerror or error)
+            raise OutputError(f"{path}: cannot write in {path.parent} ({reason})") from None
+    raise OutputError(f"{path}: cannot create a temporary file in {path.parent}")

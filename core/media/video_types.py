@@ -1,0 +1,102 @@
+"""What the video reader hands out: VideoInfo, SourceFrame, AudioChunk, SourceDescription, VideoInputError.
+
+Kept apart from the reader so the animation module (which the reader uses) and the
+writers can share these types without importing each other.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import InputError
+
+
+class VideoInputError(InputError):
+    """A video or animation input that cannot be used (one-line message)."""
+
+
+@dataclass(frozen=True)
+class VideoInfo:
+    """What the reader found out about its input when it opened it."""
+
+    path: Path
+    container: str
+    codec: str
+    width: int  # upright (display) size, i.e. after rotation
+    height: int
+    rotation: int  # 0, 90, 180, 270: clockwise degrees a player turns the stored picture
+    frame_count: int | None
+    duration: float | None
+    average_rate: Fraction | None
+    time_base: Fraction | None
+    has_audio: bool
+    audio_codecs: tuple[str, ...]
+    variable_frame_rate: bool  # best effort
+    loop: int | None = None  # animations: 0 = forever, None = play once
+
+
+@dataclass
+class SourceFrame:
+    """One decoded frame, upright, with its original timestamp."""
+
+    index: int
+    pts: int | None
+    time_base: Fraction | None
+    time: float
+    duration: float | None
+    image: np.ndarray  # BGR uint8, upright, C-contiguous
+    native: object  # av.VideoFrame, or a PIL image for animations
+
+
+@dataclass
+class AudioChunk:
+    """One demuxed audio packet, in file order with the video."""
+
+    packet: object  # av.Packet
+    stream_index: int
+
+
+@dataclass(frozen=True)
+class ColourTags:
+    """The input video stream's colour description, as FFmpeg numbers it (0 or 2: unspecified).
+
+    Copied onto the output so players show the same colours; ``pixel_format`` tells the
+    full ("JPEG") range that the yuvj formats imply without saying so in ``color_range``.
+    """
+
+    colorspace: int = 0
+    color_primaries: int = 0
+    color_trc: int = 0
+    color_range: int = 0
+    pixel_format: str | None = None
+
+
+@dataclass(frozen=True)
+class SourceDescription:
+    """What a writer needs to know about its source, read-only: get it from ``VideoReader.description``.
+
+    ``orientation`` is the operation that turns the stored picture upright ("none", "cw",
+    "ccw", "transpose", "antitranspose", "hflip", "vflip", "rot180": see
+    :func:`facedeck.core.media.orientation.orientation_op`) and ``display_matrix`` the
+    matrix that tells players to do it (None: shown as stored); outputs keep both.
+    ``colour`` is None for animations. ``audio_streams`` are the input's audio streams
+    (``av.AudioStream``), the templates for the output's audio: they belong to the reader's
+    open input, so use the description only while its reader is open.
+    ``video_stream`` is the index of the video stream in the input container (0 for
+    animations); ``animation`` says the input is an animated GIF/WebP read with Pillow
+    (not PyAV), and ``animation_alpha`` that its frames have transparency.
+    """
+
+    info: VideoInfo
+    orientation: str = "none"
+    display_matrix: tuple[int, ...] | None = None
+    colour: ColourTags | None = None
+    audio_streams: tuple[Any, ...] = ()
+    video_stream: int = 0
+    animation: bool = False
+    animation_alpha: bool = False
