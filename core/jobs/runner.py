@@ -30,6 +30,10 @@ def run_job(
     setting ``cancel`` stops a video within a frame and an image between stages
     (JobCancelled), leaving no output behind.
     """
+    job.validate(check_files=False)
+    # Missing models are named before missing inputs, as the CLI always did: fetching
+    # models is the first thing a new user has to do.
+    library.require(job.options.required_roles())
     job.validate()
     emit = events or _ignore
     stop = cancel or threading.Event()

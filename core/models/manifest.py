@@ -20,7 +20,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
-from ..errors import UsageError
+from ..errors import ManifestError, UsageError
 
 
 @dataclass(frozen=True)
@@ -155,7 +155,7 @@ def load_manifest_file(path: Path) -> Manifest:
         with open(path, "rb") as handle:
             return _parse(tomllib.load(handle))
     except (OSError, tomllib.TOMLDecodeError, KeyError, TypeError, ValueError) as error:
-        raise UsageError(f"cannot use the model manifest {path}: {error}") from error
+        raise ManifestError(f"cannot use the model manifest {path}: {error}", path=str(path)) from error
 
 
 MANIFEST_ENV = "FACEDECK_MANIFEST"

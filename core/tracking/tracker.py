@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..errors import UsageError
 from ..faces.align import ARCFACE_TEMPLATE_112
 from ..faces.face import Face
 from ..faces.recognizer import l2_normalize
@@ -54,11 +55,20 @@ class TrackerSettings:
 
     def __post_init__(self) -> None:
         if self.detect_every < 1:
-            raise ValueError(f"detect_every must be at least 1, got {self.detect_every}")
+            raise UsageError(
+                field="tracker.detect_every",
+                message=f"detect_every must be at least 1, got {self.detect_every}",
+            )
         if self.max_missed_detections < 1:
-            raise ValueError(f"max_missed_detections must be at least 1, got {self.max_missed_detections}")
+            raise UsageError(
+                field="tracker.max_missed_detections",
+                message=f"max_missed_detections must be at least 1, got {self.max_missed_detections}",
+            )
         if self.flow_face_size < 16:
-            raise ValueError(f"flow_face_size must be at least 16, got {self.flow_face_size}")
+            raise UsageError(
+                field="tracker.flow_face_size",
+                message=f"flow_face_size must be at least 16, got {self.flow_face_size}",
+            )
 
 
 @dataclass
