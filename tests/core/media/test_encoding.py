@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from facedeck.core.errors import OutputError
+from facedeck.core.media import encoding
 from facedeck.core.media.encoding import EncoderSettings, encoder_options
 from facedeck.core.media.video_reader import VideoReader
 from facedeck.core.media.video_writer import VideoWriter
@@ -107,3 +108,26 @@ def test_encoder_thread_count_is_applied(tmp_path):
             for frame in reader.items(with_audio=False):
                 writer.write_frame(frame, None)
     assert len(decode_frames(tmp_path / "out.mp4")) == 3
+
+
+def test_muxer_codecs_are_asked_once_per_format(clips: dict[str, Path], tmp_path: Path, monkeypatch) -> None:
+    asked: list[str] = []
+    real = encoding._query_muxer_codecs
+
+    def counting(fmt: str) -> set[str]:
+        asked.append(fmt)
+        return real(fmt)
+
+    encoding.muxer_codecs.cache_clear()
+    monkeypatch.setattr(encoding, "_query_muxer_codecs", counting)
+    try:
+        first = encoding.muxer_codecs("matroska")
+        assert "h264" in first and "aac" in first
+        for _ in range(3):
+            assert encoding.muxer_codecs("matroska") == first
+        # Every writer asks (the video codec, then each audio stream): FFmpeg is asked only once.
+        for name in ("a.mp4", "b.mp4"):
+            transcode(clips["mp4"], tmp_path / name, EncoderSettings(quality=50, preset="ultrafast"))
+    finally:
+        encoding.muxer_codecs.cache_clear()  # the next test starts without what this one cached
+    assert asked == ["matroska", "mp4"]
