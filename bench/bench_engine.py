@@ -1,6 +1,6 @@
 """Per-frame cost of the engine at 720p, 1080p and 2160p, against a stock full-frame paste-back.
 
-Uses the test suite's stand-in models (tests/model_factory.py): their onnxruntime time is
+Uses the test suite's stand-in models (tests/support/models/): their onnxruntime time is
 tiny and not what a real model costs, which is the point: it isolates the engine's own
 overhead (everything except onnxruntime ``run`` calls), the part FaceDeck controls.
 
@@ -24,9 +24,10 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # the stand-in models live in tests.support
 
 from facedeck.core.faces.align import alignment_matrix, arcface_template, invert_affine  # noqa: E402
-from facedeck.core.faces.engine import FaceSwapEngine, ModelLibrary, SwapSettings  # noqa: E402
 from facedeck.core.faces.paste import feathered_mask, paste_roi  # noqa: E402
 from facedeck.core.faces.selection import SourceIdentity  # noqa: E402
+from facedeck.core.faces.session import SwapOptions, SwapSession  # noqa: E402
+from facedeck.core.models.library import ModelLibrary  # noqa: E402
 from facedeck.core.runtime.providers import select_provider  # noqa: E402
 from facedeck.core.runtime.sessions import create_session  # noqa: E402
 from tests.support.models.detector import template_kps  # noqa: E402
@@ -98,9 +99,9 @@ def bench_resolution(label: str, width: int, height: int, frames: int, workdir: 
     def factory(path, selection):
         return TimedSession(create_session(path, selection), ort_seconds, Path(path).stem)
 
-    library = ModelLibrary(models.directory, provider, detector_size=DETECTOR_SIZE, session_factory=factory)
-    engine = FaceSwapEngine(library, SwapSettings())
-    engine.set_sources([SourceIdentity("bench", np.ones(512, np.float32) / np.sqrt(512))])
+    library = ModelLibrary(models.directory, provider, session_factory=factory)
+    source = SourceIdentity("bench", np.ones(512, np.float32) / np.sqrt(512))
+    engine = SwapSession(library, SwapOptions(detector_size=DETECTOR_SIZE), [source])
     frame = textured_frame(width, height)
 
     for _ in range(5):  # warm-up: first runs allocate and optimise
