@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from ..core.errors import FaceDeckError, InvalidJobError, ModelMissingError
 from ..core.models.files import resolve_models_dir
+from ..core.models.store import ImportMismatchError, ModelVerificationError
 
 EXIT_INTERNAL = 70
 EXIT_INTERRUPTED = 130
@@ -62,6 +63,13 @@ def cli_message(error: FaceDeckError) -> str:
         if error.directory != str(resolve_models_dir()):
             command += f' --models-dir "{error.directory}"'
         message += f"; fetch them with: {command}"
+    elif isinstance(error, ImportMismatchError):
+        message += "; pass --trust to use this exact file anyway"
+    elif isinstance(error, ModelVerificationError) and error.model:
+        message += (
+            f"; download it again with '{DOWNLOAD_COMMAND} {error.model}', or if you trust this file, "
+            f"'facedeck --headless models import {error.model} PATH --trust'"
+        )
     return message
 
 

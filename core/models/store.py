@@ -26,7 +26,7 @@ from pathlib import Path
 import platformdirs
 
 from ..errors import FaceDeckError, UsageError
-from .files import APP_NAME, DOWNLOAD_COMMAND
+from .files import APP_NAME
 from .manifest import Manifest, ModelSpec, PackSpec, load_manifest
 
 log = logging.getLogger(__name__)
@@ -38,9 +38,24 @@ HASH_CHUNK = 1 << 20
 
 
 class ModelVerificationError(FaceDeckError):
-    """A model file is present but is not the file FaceDeck expects."""
+    """A model file is present but is not the file FaceDeck expects.
+
+    ``model`` is set when the file is one the manifest knows; how to fix it (download it
+    again, or trust this file) is each front end's to say, in its own words.
+    """
 
     code = "model_verification"
+
+
+class ImportMismatchError(ModelVerificationError):
+    """A file offered for import is not the published model; ``trust=True`` accepts it.
+
+    ``sha256`` is the file's hash, so a front end can show what it would trust.
+    """
+
+    def __init__(self, message: str, *, path: str, model: str, sha256: str) -> None:
+        super().__init__(message, path=path, model=model)
+        self.sha256 = sha256
 
 
 class ModelStatus(str, enum.Enum):
@@ -204,13 +219,13 @@ class ModelStore:
         """Raise unless ``path`` matches its pin or a trusted hash (hashing at most once)."""
         spec = self.manifest.by_file(path.name)
         if spec is None:
-            raise ModelVerificationError(f"{path.name} is not a model FaceDeck knows; refusing to load it")
+            raise ModelVerificationError(
+                f"{path.name} is not a model FaceDeck knows; refusing to load it", path=str(path)
+            )
         status = self.judge(spec, self.sha256(path))
         if status is ModelStatus.CORRUPT:
             raise ModelVerificationError(
-                f"{path} does not match the published SHA-256 of {spec.id}; download it again with "
-                f"'{DOWNLOAD_COMMAND} {spec.id}', or if you trust this file, "
-                f"'facedeck --headless models import {spec.id} PATH --trust'"
+                f"{path} does not match the published SHA-256 of {spec.id}", path=str(path), model=spec.id
             )
         return status
 
@@ -228,20 +243,20 @@ class ModelStore:
             return self._accept_import(spec, destination, digest, trust, source)
         handle, temporary_name = tempfile.mkstemp(dir=self.directory, prefix=f".{spec.file}.", suffix=".part")
         temporary = Path(temporary_name)
-        digest = hashlib.sha256()
+        hasher = hashlib.sha256()
         try:
             with os.fdopen(handle, "wb") as target, open(source, "rb") as origin:
                 while chunk := origin.read(HASH_CHUNK):
-                    digest.update(chunk)
+                    hasher.update(chunk)
                     target.write(chunk)
-            state = self._accept_import(spec, temporary, digest.hexdigest(), trust, source)
+            state = self._accept_import(spec, temporary, hasher.hexdigest(), trust, source)
             os.replace(temporary, destination)
         except BaseException:
             temporary.unlink(missing_ok=True)
             raise
-        self.remember(destination, digest.hexdigest())
+        self.remember(destination, hasher.hexdigest())
         log.info("imported %s from %s as %s", spec.id, source, state.status.value)
-        return ModelState(spec, state.status, destination, destination.stat().st_size, digest.hexdigest())
+        return ModelState(spec, state.status, destination, destination.stat().st_size, hasher.hexdigest())
 
     def _accept_import(
         self, spec: ModelSpec, path: Path, digest: str, trust: bool, source: Path
@@ -249,9 +264,12 @@ class ModelStore:
         status = self.judge(spec, digest)
         if status is ModelStatus.CORRUPT:
             if not trust:
-                raise ModelVerificationError(
+                raise ImportMismatchError(
                     f"{source} is not the published {spec.id}: its SHA-256 is {digest}, "
-                    f"expected {spec.sha256}; pass --trust to use this exact file anyway"
+                    f"expected {spec.sha256}",
+                    path=str(source),
+                    model=spec.id,
+                    sha256=digest,
                 )
             self.trust(spec.id, digest)
             status = ModelStatus.TRUSTED
@@ -332,8 +350,9 @@ class ModelStore:
                 for path in extract_zip_members(
                     archive, self._member_names(archive, members), self.directory
                 ):
-                    spec = self.manifest.by_file(path.name)
-                    self.remember(path, spec.sha256)
+                    member = self.manifest.by_file(path.name)
+                    assert member is not None  # only the members' own files are extracted
+                    self.remember(path, member.sha256)
                     written.append(path)
         return written
 

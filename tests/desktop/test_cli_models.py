@@ -102,6 +102,24 @@ def test_swap_with_missing_models_names_the_fetch_command(tmp_path):
     assert str(empty) in result.stderr
 
 
+def test_corrupt_model_hint_names_the_commands_core_leaves_out(tmp_path):
+    from facedeck.core.models.store import ModelVerificationError
+    from facedeck.desktop.errors import cli_message, exit_code
+
+    corrupt = ModelVerificationError(
+        f"{tmp_path}/GFPGANv1.4.onnx does not match the published SHA-256 of GFPGANv1.4",
+        path=str(tmp_path / "GFPGANv1.4.onnx"),
+        model="GFPGANv1.4",
+    )
+    line = cli_message(corrupt)
+    assert line.startswith(str(corrupt))
+    assert "'facedeck --headless models download GFPGANv1.4'" in line
+    assert "'facedeck --headless models import GFPGANv1.4 PATH --trust'" in line
+    assert exit_code(corrupt) == 4
+    unknown = ModelVerificationError("random.onnx is not a model FaceDeck knows; refusing to load it")
+    assert cli_message(unknown) == str(unknown)  # nothing to download or trust
+
+
 def test_download_through_a_mirror_unpacks_verifies_and_remembers_consent(tmp_path):
     from tests.support.http_fixtures import MisbehavingServer
     from tests.support.manifest_fixtures import zip_of
