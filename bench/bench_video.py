@@ -3,7 +3,7 @@
 Generates a 1080p clip with a moving key-colour face and a sine-tone audio track, then in one
 run measures
   (a) a sequential loop: decode a frame, process it with the engine, encode it, repeat;
-  (b) run_video_job: decode, detect/track + swap, encode as threads joined by bounded queues;
+  (b) run_job: decode, detect/track + swap, encode as threads joined by bounded queues;
 both with the same stand-in models, encoder settings and detection interval. Then the
 peak resident memory of the pipelined job on a short and a 4x longer clip (each in a fresh
 process, so one run's peak does not hide the other's).
@@ -27,14 +27,15 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # the stand-in models live in tests.support
 
-from facedeck.core.faces.engine import FaceSwapEngine, ModelLibrary, SwapSettings  # noqa: E402
 from facedeck.core.faces.selection import SourceIdentity  # noqa: E402
-from facedeck.core.jobs.image import FaceAssignment  # noqa: E402
-from facedeck.core.jobs.video import VideoJob, run_video_job  # noqa: E402
+from facedeck.core.faces.session import SwapOptions, SwapSession  # noqa: E402
+from facedeck.core.jobs.runner import run_job  # noqa: E402
+from facedeck.core.jobs.spec import FaceAssignment, FaceRef, JobKind, MediaRef, OutputSpec, SwapJob  # noqa: E402
 from facedeck.core.media.encoding import EncoderSettings  # noqa: E402
 from facedeck.core.media.video_reader import VideoReader  # noqa: E402
 from facedeck.core.media.video_types import AudioChunk  # noqa: E402
 from facedeck.core.media.video_writer import VideoWriter  # noqa: E402
+from facedeck.core.models.library import ModelLibrary  # noqa: E402
 from facedeck.core.runtime.providers import select_provider  # noqa: E402
 from facedeck.core.tracking.tracker import FaceTracker, TrackerSettings  # noqa: E402
 from tests.support.media_fixtures import make_clip  # noqa: E402
@@ -51,10 +52,10 @@ def draw_face(index: int, image: np.ndarray) -> None:
     draw_square_face(image, KEY_COLORS[2], x0, 300, FACE)
 
 
-def make_engine(models_dir: Path) -> FaceSwapEngine:
-    engine = FaceSwapEngine(ModelLibrary(models_dir, select_provider("cpu")), SwapSettings())
-    engine.set_sources([SourceIdentity("bench", np.ones(512, np.float32) / np.sqrt(512))])
-    return engine
+def make_engine(models_dir: Path) -> SwapSession:
+    library = ModelLibrary(models_dir, select_provider("cpu"))
+    source = SourceIdentity("bench", np.ones(512, np.float32) / np.sqrt(512))
+    return SwapSession(library, SwapOptions(), [source])
 
 
 def sequential(
@@ -67,7 +68,7 @@ def sequential(
         VideoReader(clip) as reader,
         VideoWriter(output, reader.description, encoder, container_format="mp4") as writer,
     ):
-        tracker = FaceTracker(engine.detect, engine.models.recognizer.embed, TrackerSettings())
+        tracker = FaceTracker(engine.detect, engine.embed, TrackerSettings())
         for item in reader.items(with_audio=True):
             if isinstance(item, AudioChunk):
                 writer.write_audio(item)
@@ -86,7 +87,7 @@ def sequential(
 def pipelined(
     clip: Path, output: Path, models_dir: Path, encoder: EncoderSettings = ENCODER
 ) -> tuple[int, float]:
-    engine = FaceSwapEngine(ModelLibrary(models_dir, select_provider("cpu")), SwapSettings())
+    library = ModelLibrary(models_dir, select_provider("cpu"))
     source = output.parent / "source.png"
     if not source.exists():
         import cv2
@@ -94,9 +95,22 @@ def pipelined(
         photo = np.full((400, 400, 3), 128, np.uint8)
         draw_square_face(photo, KEY_COLORS[3], 100, 100, 200)
         cv2.imwrite(str(source), photo)
-    job = VideoJob(clip, output, FaceAssignment(sources=[source]), encoder=encoder, tracker=TrackerSettings())
+    job = SwapJob(
+        kind=JobKind.VIDEO,
+        target=MediaRef.of(clip),
+        faces=FaceAssignment(sources=[FaceRef(MediaRef.of(source))]),
+        output=OutputSpec(
+            path=str(output),
+            quality=encoder.quality,
+            codec=encoder.codec,
+            preset=encoder.preset,
+            hardware=encoder.hardware,
+            audio=encoder.audio,
+            encoder_threads=encoder.threads,
+        ),
+    )
     started = time.perf_counter()
-    result = run_video_job(engine, job)
+    result = run_job(library, job)
     return result.frames, time.perf_counter() - started
 
 

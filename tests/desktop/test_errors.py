@@ -48,7 +48,9 @@ def test_cancel_does_not_shadow_asyncio():
 def test_core_messages_name_no_command_and_the_cli_adds_the_hint(tmp_path):
     missing = ModelMissingError(["inswapper_128.onnx"], str(tmp_path), ids=["inswapper_128"])
     assert "facedeck" not in str(missing)
-    assert f'facedeck --headless models download inswapper_128 --models-dir "{tmp_path}"' in cli_message(missing)
+    assert f'facedeck --headless models download inswapper_128 --models-dir "{tmp_path}"' in cli_message(
+        missing
+    )
 
 
 def test_cli_names_job_fields_by_their_flags():
