@@ -9,6 +9,7 @@ the model, the job field). Exit statuses and command-line hints belong to the fr
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 
 class FaceDeckError(Exception):
@@ -75,8 +76,8 @@ class InvalidJobError(UsageError):
         field = self.problems[0].field if len(self.problems) == 1 else None
         super().__init__(f"invalid job ({len(self.problems)} {noun}): {text}", field=field)
 
-    def to_dict(self) -> dict:  # type: ignore[override]
-        data: dict = dict(super().to_dict())
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = dict(super().to_dict())
         data["problems"] = [{"field": p.field, "problem": p.problem} for p in self.problems]
         return data
 

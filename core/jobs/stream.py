@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 
 # What one frame can fail with: our own errors, onnxruntime's, OpenCV's, and numpy's for a
 # frame of the wrong shape. Anything else is a bug and propagates.
-FRAME_ERRORS: tuple[type[BaseException], ...] = (
+FRAME_ERRORS: tuple[type[Exception], ...] = (
     FaceDeckError,
     cv2.error,
     ValueError,

@@ -132,10 +132,10 @@ def select_provider(choice: str = "auto", available: Sequence[str] | None = None
 
     key = choice.strip().lower()
     if key == "auto":
-        name = next(candidate for candidate in AUTO_ORDER if candidate in usable)
-        reason = f"auto: picked {name} (available: {listed})"
+        picked = next(candidate for candidate in AUTO_ORDER if candidate in usable)
+        reason = f"auto: picked {picked} (available: {listed})"
         logger.info("execution provider %s", reason)
-        return ProviderSelection(name=name, providers=_providers_for(name, usable), reason=reason)
+        return ProviderSelection(name=picked, providers=_providers_for(picked, usable), reason=reason)
 
     name = short_name(key)
     if name is None:

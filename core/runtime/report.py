@@ -49,9 +49,10 @@ def describe_runtime(
             problems.append(str(error))
         return report
 
+    listing_errors: tuple[type[Exception], ...] = (AttributeError, *ort_errors(module))
     try:
         providers = providers_from_module(module)
-    except (AttributeError, *ort_errors(module)) as error:
+    except listing_errors as error:
         problems.append(f"onnxruntime cannot list its execution providers: {one_line(str(error))}")
         return report
     report["available_providers"] = providers

@@ -27,13 +27,13 @@ _preload_lock = threading.Lock()
 _dlls_preloaded = False  # onnxruntime.preload_dlls() has been tried in this process
 
 
-def ort_errors(ort: ModuleType) -> tuple[type[BaseException], ...]:
+def ort_errors(ort: ModuleType) -> tuple[type[Exception], ...]:
     """The exceptions onnxruntime raises for a model it cannot load.
 
     Its own (``onnxruntime_pybind11_state``, not RuntimeError subclasses), plus OSError and
     the RuntimeError its Python wrapper re-raises when a provider fallback fails too.
     """
-    errors: list[type[BaseException]] = [OSError, RuntimeError]
+    errors: list[type[Exception]] = [OSError, RuntimeError]
     state = getattr(getattr(ort, "capi", None), "onnxruntime_pybind11_state", None)
     for name in (
         "Fail",
@@ -48,7 +48,7 @@ def ort_errors(ort: ModuleType) -> tuple[type[BaseException], ...]:
         "ModelRequiresCompilation",
     ):
         error = getattr(state, name, None)
-        if isinstance(error, type) and issubclass(error, BaseException):
+        if isinstance(error, type) and issubclass(error, Exception):
             errors.append(error)
     return tuple(errors)
 
