@@ -221,8 +221,8 @@ class FaceDetector:
             all_scores.append(scores[keep])
             all_boxes.append(boxes)
             if self.has_keypoints:
-                kps = outputs[level + 2 * level_count].reshape(-1, 10)[keep] * stride
-                all_kps.append(kps.reshape(-1, 5, 2) + centers[:, None, :])
+                level_kps = outputs[level + 2 * level_count].reshape(-1, 10)[keep] * stride
+                all_kps.append(level_kps.reshape(-1, 5, 2) + centers[:, None, :])
         if not all_scores:
             return []
         scores = np.concatenate(all_scores).astype(np.float32)

@@ -40,7 +40,7 @@ class Photo:
         pixels = np.ascontiguousarray(self.bgr)
         hasher = hashlib.blake2b(digest_size=16)
         hasher.update(repr(pixels.shape).encode())
-        hasher.update(memoryview(pixels).cast("B"))
+        hasher.update(pixels.data.cast("B"))
         return hasher.hexdigest()
 
 

@@ -19,13 +19,13 @@ def mouth_mask(
     """
     points = transform_points(landmarks[list(MOUTH_POINTS)], matrix).astype(np.float32)
     hull = cv2.convexHull(points).astype(np.int32)
-    mask = np.zeros((size, size), dtype=np.uint8)
+    mask: np.ndarray = np.zeros((size, size), dtype=np.uint8)
     cv2.fillConvexPoly(mask, hull, 255, lineType=cv2.LINE_AA)
     grow_px = int(round(grow * size))
     if grow_px > 0:
         kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow_px + 1, 2 * grow_px + 1))
         mask = cv2.dilate(mask, kernel)
-    result = mask.astype(np.float32) / 255.0
+    result: np.ndarray = mask.astype(np.float32) / 255.0
     kernel_size = int(round(blur * size)) | 1
     if kernel_size > 1:
         result = cv2.GaussianBlur(result, (kernel_size, kernel_size), 0)

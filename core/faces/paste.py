@@ -27,7 +27,7 @@ def feathered_mask(size: int, padding: float = 0.1, blur: float = 0.15) -> np.nd
     """
     kernel = int(round(blur * size)) | 1
     border = max(int(math.ceil(padding * size)), kernel // 2 + 1)
-    mask = np.zeros((size, size), dtype=np.float32)
+    mask: np.ndarray = np.zeros((size, size), dtype=np.float32)
     if border * 2 < size:
         mask[border : size - border, border : size - border] = 1.0
     if kernel > 1:

@@ -65,7 +65,10 @@ class FaceRecognizer:
 
     def embed(self, frame_bgr: np.ndarray, faces: Sequence[Face]) -> np.ndarray:
         """Fill ``face.embedding`` for each face and return the stacked embeddings."""
-        crops = [self.crop(frame_bgr, face.kps) for face in faces]
+        crops = []
+        for face in faces:
+            assert face.kps is not None  # detect_faces and the tracker fill in missing keypoints
+            crops.append(self.crop(frame_bgr, face.kps))
         embeddings = self.embed_crops(crops)
         for face, embedding in zip(faces, embeddings, strict=True):
             face.embedding = embedding

@@ -48,6 +48,12 @@ def cosine_distance(a: np.ndarray, b: np.ndarray) -> float:
     return float(1.0 - np.dot(l2_normalize(a).reshape(-1), l2_normalize(b).reshape(-1)))
 
 
+def _embedding(face: Face) -> np.ndarray:
+    """The face's embedding, which is filled in before faces are chosen by likeness."""
+    assert face.embedding is not None  # SwapSession.select embeds faces that lack one
+    return face.embedding
+
+
 def needs_embeddings(mode: SelectionMode, mappings: Sequence[Mapping]) -> bool:
     """Whether target faces must be recognised to choose among them."""
     return bool(mappings) or mode is SelectionMode.REFERENCE
@@ -72,7 +78,7 @@ def assign(
     if mappings:
         pairs = []
         for face in faces:
-            distances = [cosine_distance(face.embedding, mapping.reference) for mapping in mappings]
+            distances = [cosine_distance(_embedding(face), mapping.reference) for mapping in mappings]
             best = int(np.argmin(distances))
             if distances[best] <= threshold:
                 pairs.append((face, best))
@@ -83,4 +89,4 @@ def assign(
         return [(face, 0) for face in faces]
     if reference is None:
         raise ValueError("reference selection needs a reference embedding")
-    return [(face, 0) for face in faces if cosine_distance(face.embedding, reference) <= threshold]
+    return [(face, 0) for face in faces if cosine_distance(_embedding(face), reference) <= threshold]

@@ -165,6 +165,7 @@ class SwapSession:
         """Swap one face in place; returns the rectangle it changed."""
         options = self.options
         swapper = self.library.swapper(options.swapper_file)
+        assert face.kps is not None  # detect_faces and the tracker fill in missing keypoints
         matrix = swapper.crop_matrix(face.kps)
         crop = warp_crop(frame_bgr, matrix, SWAP_CROP_SIZE)
         swapped = swapper.swap_crop(crop, self._latents[source_index])
@@ -182,6 +183,7 @@ class SwapSession:
         if strength <= 0:
             return (0, 0, 0, 0)
         restorer = self.library.restorer()
+        assert face.kps is not None  # detect_faces and the tracker fill in missing keypoints
         matrix = restorer.crop_matrix(face.kps)
         crop = warp_crop(frame_bgr, matrix, RESTORE_CROP_SIZE)
         restored = restorer.restore_crop(crop)

@@ -4,13 +4,23 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TypedDict
 
 import cv2
 import numpy as np
 
+
+class _LKParams(TypedDict):
+    """The keyword arguments of cv2.calcOpticalFlowPyrLK that the flow sets."""
+
+    winSize: tuple[int, int]
+    maxLevel: int
+    criteria: tuple[int, int, float]
+
+
 # Optical flow parameters. The patch is at most ``flow_face_size`` px across the face, so
 # a 15 px window on 3 pyramid levels follows motion of about a quarter face per frame.
-_LK_PARAMS = {
+_LK_PARAMS: _LKParams = {
     "winSize": (15, 15),
     "maxLevel": 3,
     "criteria": (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 20, 0.03),

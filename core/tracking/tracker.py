@@ -247,6 +247,7 @@ class FaceTracker:
             track, det = tracks[t], detections[d]
             if track.misses > 0 and track.smoother is not None:
                 track.smoother.reset()  # unseen for a while: nothing to be continuous with
+            assert det.kps is not None  # filled in above for every detection
             track.observe(det.bbox, det.kps, timestamp)
             track.score = float(det.score)
             track.misses = 0
