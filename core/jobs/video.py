@@ -9,14 +9,19 @@ temporary file next to it and renamed only on success; a cancel or a failure rem
 
 from __future__ import annotations
 
+import enum
 import logging
 import queue
 import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Final, TypeVar
+
+import numpy as np
 
 from ..errors import JobCancelled, NoFaceError
+from ..faces.session import Region
 from ..media.encoding import EncoderSettings
 from ..media.formats import container_format_for
 from ..media.output import AtomicOutput, check_output_location
@@ -34,7 +39,18 @@ from .stream import FrameStream
 
 log = logging.getLogger(__name__)
 
-_END = object()  # end of stream marker between stages
+
+class _End(enum.Enum):
+    """The type of the end of stream marker between stages."""
+
+    END = "end"
+
+
+_END: Final = _End.END  # end of stream marker between stages
+# what the encoder gets per frame: the decoded frame, the swapped image (None: unchanged), the regions
+_Processed = tuple[SourceFrame, np.ndarray | None, list[Region] | None]
+_Item = TypeVar("_Item")
+
 QUEUE_POLL_SECONDS = 0.1
 QUEUE_SIZE = 8  # frames per queue: bounds memory (8 decoded + 8 processed 4K frames ~ 400 MB)
 PROGRESS_INTERVAL = 0.25  # seconds between progress events
@@ -57,7 +73,7 @@ class _Stage(threading.Thread):
             self._stop_event.set()
 
 
-def _put(channel: queue.Queue, item: object, stop: threading.Event) -> bool:
+def _put(channel: queue.Queue[_Item], item: _Item, stop: threading.Event) -> bool:
     """Blocking put that gives up when the job is stopping."""
     while not stop.is_set():
         try:
@@ -68,7 +84,7 @@ def _put(channel: queue.Queue, item: object, stop: threading.Event) -> bool:
     return False
 
 
-def _get(channel: queue.Queue, stop: threading.Event) -> object:
+def _get(channel: queue.Queue[_Item], stop: threading.Event) -> _Item | _End:
     while True:
         try:
             return channel.get(timeout=QUEUE_POLL_SECONDS)
@@ -157,8 +173,8 @@ class _Pipeline:
         self.emit = emit
         self.cancel = cancel
         self.stop = threading.Event()
-        self.decoded: queue.Queue = queue.Queue(maxsize=QUEUE_SIZE)
-        self.processed: queue.Queue = queue.Queue(maxsize=QUEUE_SIZE)
+        self.decoded: queue.Queue[SourceFrame | AudioChunk | _End] = queue.Queue(maxsize=QUEUE_SIZE)
+        self.processed: queue.Queue[_Processed | AudioChunk | _End] = queue.Queue(maxsize=QUEUE_SIZE)
         self.counts = {"frames": 0, "swapped": 0, "faces": 0, "faces_swapped": 0, "with_faces": 0}
 
     def run(self, output: Path, container_format: str) -> tuple[dict[str, int], str]:
@@ -242,7 +258,8 @@ class _Pipeline:
             result = self.stream.push(frame.image, frame.time)
             if result.error is not None:
                 raise result.error  # a video keeps its CLI behaviour: a failing frame fails the job
-            image = regions = None
+            image: np.ndarray | None = None
+            regions: list[Region] | None = None
             counts["with_faces"] += bool(result.faces_found)
             counts["faces"] = max(counts["faces"], result.faces_found)
             if result.faces_swapped:
