@@ -15,7 +15,6 @@ MODELS_DIR_ENV = "FACEDECK_MODELS_DIR"
 APP_NAME = "FaceDeck"
 # A RunPod network volume, when the serverless worker has one attached.
 RUNPOD_VOLUME_MODELS = Path("/runpod-volume/facedeck/models")
-DOWNLOAD_COMMAND = "facedeck --headless models download"
 
 
 class Role(str, enum.Enum):
@@ -66,16 +65,3 @@ def find_role_file(directory: Path, role: Role, prefer: str | None = None) -> Pa
 def missing_roles(directory: Path, roles: Iterable[Role]) -> list[str]:
     """File names (one per missing role; alternatives joined by ' or ') not in ``directory``."""
     return [" or ".join(role_files(role)) for role in roles if find_role_file(directory, role) is None]
-
-
-def fetch_command(directory: Path, roles: Iterable[Role]) -> str:
-    """The one command that downloads what ``roles`` lack (the preferred file of each)."""
-    ids = [
-        load_manifest().for_role(role.value)[0].id
-        for role in roles
-        if find_role_file(directory, role) is None
-    ]
-    command = f"{DOWNLOAD_COMMAND} {' '.join(ids)}"
-    if directory != resolve_models_dir():
-        command += f' --models-dir "{directory}"'
-    return command
