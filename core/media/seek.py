@@ -82,6 +82,7 @@ def _seek_and_decode(reader: VideoReader, seconds: float) -> SourceFrame | None:
         return None
     try:
         stream = container.streams[description.video_stream]
+        assert isinstance(stream, av.VideoStream)  # the reader found the video stream at this index
         time_base = stream.time_base
         if not time_base:
             return None

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -240,7 +240,7 @@ class VideoReader:
 
     # -- reading
 
-    def items(self, with_audio: bool = True) -> Iterator[SourceFrame | AudioChunk]:
+    def items(self, with_audio: bool = True) -> Generator[SourceFrame | AudioChunk, None, None]:
         """Frames (and audio packets when ``with_audio``) in file order, streamed."""
         if self._probe is None:
             raise ValueError("the reader is closed")

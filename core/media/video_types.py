@@ -9,11 +9,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..errors import InputError
+
+if TYPE_CHECKING:
+    import av
+    from PIL import Image
 
 
 class VideoInputError(InputError):
@@ -50,7 +54,7 @@ class SourceFrame:
     time: float
     duration: float | None
     image: np.ndarray  # BGR uint8, upright, C-contiguous
-    native: object  # av.VideoFrame, or a PIL image for animations
+    native: av.VideoFrame | Image.Image  # the decoded frame, or the PIL image for animations
 
 
 @dataclass

@@ -207,6 +207,7 @@ class _AvSink:
         try:
             container.metadata.update(synthetic_text_fields())
             stream = container.add_stream(encoder, options=options)
+            assert isinstance(stream, av.VideoStream)  # encoder names a video encoder
             stream.width, stream.height = self._stored_size
             stream.pix_fmt = pix_fmt
             if settings.threads:
@@ -333,8 +334,8 @@ class _AvSink:
             x1, y1 = min(width, x1 + x1 % 2), min(height, y1 + y1 % 2)
             if x1 - x0 < 2 or y1 - y0 < 2:
                 continue
-            patch = av.VideoFrame.from_ndarray(np.ascontiguousarray(image[y0:y1, x0:x1]), format="bgr24")
-            patch = patch.reformat(
+            bgr_patch = av.VideoFrame.from_ndarray(np.ascontiguousarray(image[y0:y1, x0:x1]), format="bgr24")
+            patch = bgr_patch.reformat(
                 format="yuv420p", dst_colorspace=self._colorspace, dst_color_range=self._color_range
             ).to_ndarray()
             patch_y, patch_u, patch_v = _i420_planes(patch, x1 - x0, y1 - y0)
