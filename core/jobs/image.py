@@ -30,12 +30,10 @@ def run_image(
     """Run an image job; cancel is honoured between stages."""
     started = time.perf_counter()
     timings: dict[str, float] = {}
-    local_inputs = [ref.path for _, ref in job.media() if ref.path is not None]
+    local_inputs = job.local_paths()
     output = job.output.path
     if output is not None:
         check_output_path(output, local_inputs)
-    # List every missing model at once, before any work is done.
-    library.require(job.options.required_roles())
 
     def stage(index: int) -> float:
         if cancel.is_set():

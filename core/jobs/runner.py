@@ -31,8 +31,8 @@ def run_job(
     (JobCancelled), leaving no output behind.
     """
     job.validate(check_files=False)
-    # Missing models are named before missing inputs, as the CLI always did: fetching
-    # models is the first thing a new user has to do.
+    # Every missing model is named at once, before missing inputs and before any work,
+    # as the CLI always did: fetching models is the first thing a new user has to do.
     library.require(job.options.required_roles())
     job.validate()
     emit = events or _ignore

@@ -227,3 +227,7 @@ class SwapJob:
 
     def media(self) -> list[tuple[str, MediaRef]]:
         return [("target", self.target), *self.faces.media()]
+
+    def local_paths(self) -> list[str]:
+        """The local files the job reads: an output must never be one of them."""
+        return [ref.path for _, ref in self.media() if ref.path is not None]

@@ -113,14 +113,13 @@ def run_video(
     """Run a video job; cancel stops it within a frame and leaves no output behind."""
     started = time.perf_counter()
     fmt = job.output.resolved_format(JobKind.VIDEO)
-    local_inputs = [ref.path for _, ref in job.media() if ref.path is not None]
+    local_inputs = job.local_paths()
     if job.output.path is not None:
         output = Path(job.output.path)
         check_output_location(output, local_inputs)
     else:
         # "return the bytes": encode into a temporary file of the job's own, then read it
         output = inputs.scratch_path("." + fmt)
-    library.require(job.options.required_roles())
     reader = VideoReader(inputs.local_path(job.target))
     try:
         session = build_session(library, job.faces, job.options, inputs)
