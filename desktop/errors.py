@@ -8,7 +8,10 @@ from ..core.models.files import resolve_models_dir
 from ..core.models.store import ImportMismatchError, ModelVerificationError
 
 EXIT_INTERNAL = 70
-EXIT_INTERRUPTED = 130
+# The shell's convention for a command ended by signal N: 128 + N (Ctrl-C, SIGINT: 130;
+# SIGHUP: 129; SIGTERM: 143), so scripts and supervisors see which signal stopped it.
+EXIT_SIGNAL_BASE = 128
+EXIT_INTERRUPTED = EXIT_SIGNAL_BASE + 2
 
 # Stable codes, so scripts can branch on the status (README "Errors").
 EXIT_CODES = {
