@@ -3,6 +3,8 @@ that name FaceDeck's own commands (core messages never embed a command line)."""
 
 from __future__ import annotations
 
+import shlex
+
 from ..core.errors import FaceDeckError, InvalidJobError, ModelMissingError
 from ..core.models.files import resolve_models_dir
 from ..core.models.store import ImportMismatchError, ModelVerificationError
@@ -63,8 +65,9 @@ def cli_message(error: FaceDeckError) -> str:
     message = str(error)
     if isinstance(error, ModelMissingError) and error.ids:
         command = f"{DOWNLOAD_COMMAND} {' '.join(error.ids)}"
-        if error.directory != str(resolve_models_dir()):
-            command += f' --models-dir "{error.directory}"'
+        # the folder this shell would use anyway needs no option; quoted so it runs when pasted
+        if error.directory != str(resolve_models_dir(check=False)):
+            command += f" --models-dir {shlex.quote(error.directory)}"
         message += f"; fetch them with: {command}"
     elif isinstance(error, ImportMismatchError):
         message += "; pass --trust to use this exact file anyway"
