@@ -1,4 +1,4 @@
-"""What this machine has and what is missing, as data any front end can show.
+"""What this machine has and what is missing, as data any front end can show, with a verdict.
 
 ``facedeck --headless doctor`` prints it; the window can show it in an About box and the
 worker can return it to a remote caller, so it is plain data here and formatting lives
@@ -16,7 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .media.video_support import VideoSupport, describe_video_support
 from .models import files as model_files
+from .models.files import Role
 from .models.store import ModelStatus, ModelStore
 from .runtime.report import describe_runtime
 from .version import software_label
@@ -34,14 +36,25 @@ class ModelReport:
     def present(self) -> bool:
         return self.status != ModelStatus.MISSING.value
 
+    @property
+    def usable(self) -> bool:
+        # "present": not hashed yet; the library verifies it before loading it
+        return self.status not in (ModelStatus.MISSING.value, ModelStatus.CORRUPT.value)
+
+
+# What a plain swap needs; the landmarks (mouth mask) and the restorer (--enhance) are optional.
+REQUIRED_ROLES = (Role.DETECTOR, Role.RECOGNIZER, Role.SWAPPER)
+
 
 @dataclass(frozen=True)
 class Diagnostics:
     """The environment FaceDeck runs in.
 
     ``problems`` are what stops the engine from running at all (a missing or doubled
-    onnxruntime, ...), one line each; model files have their own statuses in ``models``,
-    because a missing model is normal before the first download.
+    onnxruntime, a PyAV that does not load, ...), one line each; model files have their
+    own statuses in ``models``, because a missing model is normal before the first
+    download. ``missing_roles`` are the roles a swap needs that no usable file fills.
+    ``ready`` is the verdict: a swap can run here as things stand.
     """
 
     facedeck: str
@@ -52,10 +65,17 @@ class Diagnostics:
     models_dir: str
     models: tuple[ModelReport, ...]
     problems: tuple[str, ...]
+    video: VideoSupport
+    missing_roles: tuple[str, ...]
 
     @property
     def ok(self) -> bool:
+        """The software itself works (models aside)."""
         return not self.problems
+
+    @property
+    def ready(self) -> bool:
+        return self.ok and not self.missing_roles
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe: strings, lists, dicts, booleans and None only."""
@@ -68,6 +88,9 @@ class Diagnostics:
             "models_dir": self.models_dir,
             "models": [{"id": m.id, "file": m.file, "status": m.status} for m in self.models],
             "problems": list(self.problems),
+            "video": self.video.to_dict(),
+            "missing_roles": list(self.missing_roles),
+            "ready": self.ready,
         }
 
 
@@ -76,20 +99,22 @@ def collect_diagnostics(
     *,
     store: ModelStore | None = None,
     describe: Callable[[], Mapping[str, Any]] = describe_runtime,
+    video: Callable[[], VideoSupport] = describe_video_support,
 ) -> Diagnostics:
     """Gather the report; quick, and never raises for a broken onnxruntime install.
 
     ``models_dir`` is resolved like every command's ``--models-dir`` (None: the
     environment variable, a RunPod volume or the per-user folder). Model statuses come
     from remembered hashes only; re-hashing half a gigabyte is ``ModelStore.states(rehash=True)``.
-    ``store`` and ``describe`` are for tests.
+    ``store``, ``describe`` and ``video`` are for tests.
     """
     if store is None:
         store = ModelStore(model_files.resolve_models_dir(models_dir))
     runtime = describe()
-    models = tuple(
-        ModelReport(state.spec.id, state.spec.file, state.status.value) for state in store.states()
-    )
+    states = store.states()
+    models = tuple(ModelReport(state.spec.id, state.spec.file, state.status.value) for state in states)
+    usable_roles = {state.spec.role for state, model in zip(states, models, strict=True) if model.usable}
+    video_support = video()
     return Diagnostics(
         facedeck=software_label(),
         python_version=platform.python_version(),
@@ -98,5 +123,10 @@ def collect_diagnostics(
         onnxruntime=runtime,
         models_dir=str(Path(store.directory)),
         models=models,
-        problems=tuple(str(problem) for problem in runtime.get("problems") or ()),
+        problems=(
+            *(str(problem) for problem in runtime.get("problems") or ()),
+            *video_support.problems,
+        ),
+        video=video_support,
+        missing_roles=tuple(role.value for role in REQUIRED_ROLES if role.value not in usable_roles),
     )

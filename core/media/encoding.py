@@ -7,6 +7,7 @@ import io
 import logging
 from dataclasses import dataclass
 from fractions import Fraction
+from types import MappingProxyType
 from typing import Any
 
 import av
@@ -25,6 +26,7 @@ _ENCODERS: dict[str, tuple[str, str | None]] = {
     "av1": ("libsvtav1", "av1_nvenc"),
     "ffv1": ("ffv1", None),
 }
+VIDEO_ENCODERS = MappingProxyType(_ENCODERS)  # read-only, for reports (doctor)
 # What a container gets instead when it cannot hold the requested codec (webm: no h264).
 _CODEC_PREFERENCE = ("h264", "vp9", "av1", "hevc")
 

@@ -78,7 +78,11 @@ def installed_distributions(
     first, the one Python uses). The result follows :data:`KNOWN_DISTRIBUTIONS` order.
     """
     if distributions is None:
-        distributions = importlib.metadata.distributions()
+        # Looked up by name: reading the metadata of every installed distribution costs
+        # ~25 ms, a tenth of doctor's start-up budget.
+        distributions = [
+            dist for name in KNOWN_DISTRIBUTIONS for dist in importlib.metadata.distributions(name=name)
+        ]
     found: dict[str, str] = {}
     for name, version in _entries(distributions):
         if not name:
