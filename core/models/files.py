@@ -9,6 +9,7 @@ from pathlib import Path
 
 import platformdirs
 
+from ..errors import UsageError
 from .manifest import load_manifest
 
 MODELS_DIR_ENV = "FACEDECK_MODELS_DIR"
@@ -36,17 +37,41 @@ def default_models_dir() -> Path:
 
 
 def resolve_models_dir(
-    explicit: str | os.PathLike | None = None, *, runpod_volume: Path = RUNPOD_VOLUME_MODELS
+    explicit: str | os.PathLike | None = None,
+    *,
+    runpod_volume: Path = RUNPOD_VOLUME_MODELS,
+    check: bool = True,
 ) -> Path:
-    """``--models-dir``, else ``FACEDECK_MODELS_DIR``, else a RunPod volume, else the user data dir."""
+    """``--models-dir``, else ``FACEDECK_MODELS_DIR``, else a RunPod volume, else the user data dir.
+
+    With ``check``, a chosen folder that is a file (or lies under one) is a UsageError naming
+    the option or variable it came from, before anything tries to create or read it.
+    """
     if explicit:
-        return Path(explicit).expanduser().resolve()
+        return _folder(Path(explicit).expanduser().resolve(), "--models-dir", check)
     from_env = os.environ.get(MODELS_DIR_ENV)
     if from_env:
-        return Path(from_env).expanduser().resolve()
+        return _folder(Path(from_env).expanduser().resolve(), MODELS_DIR_ENV, check)
     if runpod_volume.is_dir():
         return runpod_volume
     return default_models_dir()
+
+
+def _folder(path: Path, origin: str, check: bool) -> Path:
+    """``path`` unless it, or the nearest part of it that exists, is not a folder."""
+    if not check:
+        return path
+    for existing in (path, *path.parents):
+        if not existing.exists():
+            continue
+        if existing.is_dir():
+            return path
+        if existing == path:
+            raise UsageError(f"{origin} {path} is a file, not a folder", path=str(path))
+        raise UsageError(
+            f"{origin} {path} cannot be a folder: {existing} is a file", path=str(existing)
+        )
+    return path
 
 
 def find_role_file(directory: Path, role: Role, prefer: str | None = None) -> Path | None:

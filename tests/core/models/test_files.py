@@ -44,3 +44,21 @@ def test_swapper_prefers_the_requested_precision(tmp_path):
     (tmp_path / "inswapper_128.onnx").unlink()
     assert model_files.find_role_file(tmp_path, Role.SWAPPER).name == "inswapper_128_fp16.onnx"
     assert model_files.missing_roles(tmp_path, [Role.SWAPPER, Role.DETECTOR]) == ["det_10g.onnx"]
+
+
+def test_a_models_dir_that_is_a_file_is_named_with_its_origin(tmp_path, monkeypatch):
+    import pytest
+
+    from facedeck.core.errors import UsageError
+
+    afile = tmp_path / "models.txt"
+    afile.write_text("not a folder")
+    with pytest.raises(UsageError, match=r"^--models-dir .*models\.txt is a file, not a folder$"):
+        model_files.resolve_models_dir(afile)
+    with pytest.raises(UsageError, match=r"cannot be a folder: .*models\.txt is a file$"):
+        model_files.resolve_models_dir(afile / "sub")
+    monkeypatch.setenv(model_files.MODELS_DIR_ENV, str(afile))
+    with pytest.raises(UsageError, match=rf"^{model_files.MODELS_DIR_ENV} .* is a file, not a folder$"):
+        model_files.resolve_models_dir(None)
+    assert model_files.resolve_models_dir(None, check=False) == afile  # for hints, never raises
+    assert model_files.resolve_models_dir(tmp_path / "new" / "folder") == tmp_path / "new" / "folder"
