@@ -10,6 +10,7 @@ import pytest
 
 from facedeck.core import diagnostics
 from facedeck.core.diagnostics import Diagnostics, collect_diagnostics
+from facedeck.core.media.video_support import EncoderReport, VideoSupport
 from facedeck.core.models import store as model_store
 from facedeck.core.models.manifest import load_manifest_file
 from facedeck.core.models.store import ModelStore
@@ -99,3 +100,35 @@ def test_default_runtime_report_comes_from_the_runtime_package():
     # the real describe_runtime, wherever the runtime package keeps it
     report = collect_diagnostics(store=None, describe=diagnostics.describe_runtime)
     assert "problems" in report.onnxruntime and isinstance(report.problems, tuple)
+
+
+def no_video_problems() -> VideoSupport:
+    encoder = EncoderReport("h264", "libx264", hardware=False, usable=True)
+    return VideoSupport("18.0", "8.0", (encoder,), (), ())
+
+
+def test_verdict_names_the_roles_no_usable_file_fills(store):
+    # the fixture's manifest has a swapper (verified on disk) and a restorer (missing):
+    # detector and recognizer have no model at all, the restorer is optional
+    report = collect_diagnostics(store=store, describe=healthy_runtime, video=no_video_problems)
+    assert report.missing_roles == ("detector", "recognizer")
+    assert report.ok and not report.ready
+    assert report.to_dict()["ready"] is False
+
+
+def test_a_corrupt_file_does_not_fill_its_role(store):
+    swapper = store.directory / "inswapper_128.onnx"
+    swapper.write_bytes(b"x" * swapper.stat().st_size)
+    store.states(rehash=True)  # what 'models verify' does: the store now knows it is corrupt
+    report = collect_diagnostics(store=store, describe=healthy_runtime, video=no_video_problems)
+    assert "swapper" in report.missing_roles
+
+
+def test_video_problems_make_the_report_not_ok(store):
+    def broken_video() -> VideoSupport:
+        return VideoSupport(None, None, (), (), ("PyAV (video) does not import: libavcodec.so.62",))
+
+    report = collect_diagnostics(store=store, describe=healthy_runtime, video=broken_video)
+    assert not report.ok and not report.ready
+    assert report.problems == ("PyAV (video) does not import: libavcodec.so.62",)
+    assert report.to_dict()["video"]["problems"] == ["PyAV (video) does not import: libavcodec.so.62"]
