@@ -17,7 +17,8 @@ from importlib import metadata
 
 from ..core.errors import FaceDeckError
 from ..core.version import software_label
-from .errors import EXIT_INTERNAL, EXIT_INTERRUPTED, cli_message, exit_code
+from .errors import EXIT_INTERNAL, EXIT_SIGNAL_BASE, cli_message, exit_code
+from .headless.signals import StopSignal, signal_number, stopping_on_signals
 
 log = logging.getLogger("facedeck")
 
@@ -59,16 +60,20 @@ def run_headless(argv: Sequence[str]) -> int:
     configure_logging(args.debug, args.verbose)
     as_json = bool(getattr(args, "json", False))
     try:
-        return int(args.handler(args) or 0)
+        with stopping_on_signals():  # SIGTERM and SIGHUP end up below, as Ctrl-C does
+            return int(args.handler(args) or 0)
     except FaceDeckError as error:
         if args.debug:
             log.exception("failed")
         status = exit_code(error)
         report_error(cli_message(error), status, as_json)
         return status
-    except KeyboardInterrupt:
-        report_error("interrupted", EXIT_INTERRUPTED, as_json)
-        return EXIT_INTERRUPTED
+    except KeyboardInterrupt as interrupt:
+        # Ctrl-C keeps its word; SIGTERM and SIGHUP name themselves. 128 + N, as shells report.
+        message = str(interrupt) if isinstance(interrupt, StopSignal) else "interrupted"
+        status = EXIT_SIGNAL_BASE + signal_number(interrupt)
+        report_error(message, status, as_json)
+        return status
     except Exception as error:  # noqa: BLE001 - the one boundary where any failure becomes a one-line message
         if args.debug:
             raise
