@@ -183,7 +183,7 @@ class _Pipeline:
         target = AtomicOutput(output)
         try:
             writer = VideoWriter(
-                target.temp, self.reader.description, encoder, container_format=container_format
+                target.temp, self.reader.description, encoder, container_format=container_format, name=output
             )
             encoder_name = writer.encoder_name
             active_writer = writer

@@ -24,7 +24,9 @@ from __future__ import annotations
 import logging
 import os
 import secrets
-from collections.abc import Sequence
+import stat
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
 
@@ -55,16 +57,31 @@ def check_output_path(output: str | os.PathLike[str], inputs: Sequence[str | os.
 
 
 def check_output_location(path: Path, inputs: Sequence[str | os.PathLike[str]] = ()) -> Path:
-    """Any output (image or video): not one of the inputs, in an existing folder, not a folder."""
+    """Any output (image or video): not one of the inputs, in an existing folder, not a folder.
+
+    Nor an existing device, pipe or socket: the rename at the end would replace it with a
+    regular file (as root, ``-o /dev/...`` would swap a device node for a file).
+    """
     for source in inputs:
         if _same_file(path, Path(source)):
-            raise OutputError(f"{path}: would overwrite the input {source}; choose another output name")
+            raise _refused(path, f"would overwrite the input {source}; choose another output name")
     parent = path.parent
     if not parent.is_dir():
-        raise OutputError(f"{path}: the folder {parent} does not exist")
+        problem = "is not a folder" if parent.exists() else "does not exist"
+        raise _refused(path, f"the folder {parent} {problem}")
     if path.is_dir():
-        raise OutputError(f"{path}: is a folder; give a file name")
+        raise _refused(path, "is a folder; give a file name")
+    try:
+        mode = path.lstat().st_mode
+    except OSError:
+        return path  # nothing there yet (the usual case)
+    if not (stat.S_ISREG(mode) or stat.S_ISLNK(mode)):
+        raise _refused(path, "is not a regular file (a device or a pipe); choose another output name")
     return path
+
+
+def _refused(path: Path, problem: str) -> OutputError:
+    return OutputError(f"{path}: {problem}", path=os.fspath(path))
 
 
 def _same_file(a: Path, b: Path) -> bool:
@@ -121,7 +138,7 @@ class AtomicOutput:
         except OSError as error:
             self.discard()
             reason = one_line(error.strerror or error)
-            raise OutputError(f"{self.path}: cannot write the file ({reason})") from None
+            raise _refused(self.path, f"cannot write the file ({reason})") from None
         self._state = "committed"
         return self.path
 
@@ -154,5 +171,27 @@ def _create_temp(path: Path) -> Path:
             continue
         except OSError as error:
             reason = one_line(error.strerror or error)
-            raise OutputError(f"{path}: cannot write in {path.parent} ({reason})") from None
-    raise OutputError(f"{path}: cannot create a temporary file in {path.parent}")
+            raise _refused(path, f"cannot write in {path.parent} ({reason})") from None
+    raise _refused(path, f"cannot create a temporary file in {path.parent}")
+
+
+@contextmanager
+def naming_output(temp: Path, path: Path) -> Iterator[None]:
+    """Errors from writing ``temp`` (the temporary file of ``path``) become OutputErrors naming ``path``.
+
+    Writers name the file they write in their messages; when that is a temporary file, its
+    name means nothing to the user. The name is random and unique, so replacing it in the
+    message cannot touch anything else. An OSError (ENOSPC, EIO, ...) that no writer
+    translated becomes the same one-line "cannot write the file" as elsewhere.
+    """
+    if temp == path:
+        yield
+        return
+    try:
+        yield
+    except OutputError as error:
+        message = str(error).replace(os.fspath(temp), os.fspath(path))
+        raise OutputError(message, path=os.fspath(path)) from None
+    except OSError as error:
+        reason = one_line(error.strerror or error).replace(os.fspath(temp), os.fspath(path))
+        raise _refused(path, f"cannot write the file ({reason})") from None

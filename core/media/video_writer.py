@@ -42,6 +42,7 @@ from .encoding import (
 from .formats import ANIMATION_FORMATS, FORMAT_BY_EXTENSION, container_format_for
 from .metadata import synthetic_text_fields
 from .orientation import stored
+from .output import naming_output
 from .video_types import AudioChunk, SourceDescription, SourceFrame
 
 logger = logging.getLogger(__name__)
@@ -55,7 +56,8 @@ class VideoWriter:
 
     ``container_format`` names the output container ("mp4", "mov", "matroska", "avi",
     "webm", "gif", "webp"); pass it when ``path`` is a temporary name (see
-    :func:`container_format_for`). ``encoder_name`` says what actually encodes
+    :func:`container_format_for`), and ``name``, the final output, so that messages name it
+    and never the temporary file. ``encoder_name`` says what actually encodes
     ("libx264", "h264_nvenc", "Pillow GIF", ...). Raises :class:`OutputError`.
     """
 
@@ -66,17 +68,20 @@ class VideoWriter:
         settings: EncoderSettings,
         *,
         container_format: str | None = None,
+        name: str | os.PathLike[str] | None = None,
     ) -> None:
         self.path = Path(path)
+        self.name = Path(name) if name is not None else self.path
         fmt = container_format or container_format_for(self.path)
         fmt = {"mkv": "matroska"}.get(fmt, fmt)
         if fmt not in FORMAT_BY_EXTENSION.values():
-            raise OutputError(f"{self.path}: cannot write {fmt} containers")
+            raise OutputError(f"{self.name}: cannot write {fmt} containers")
         self._sink: _AvSink | AnimationSink
-        if fmt in ANIMATION_FORMATS:
-            self._sink = AnimationSink(self.path, source, settings, fmt)
-        else:
-            self._sink = _AvSink(self.path, source, settings, fmt)
+        with naming_output(self.path, self.name):
+            if fmt in ANIMATION_FORMATS:
+                self._sink = AnimationSink(self.path, source, settings, fmt)
+            else:
+                self._sink = _AvSink(self.path, source, settings, fmt)
         self.encoder_name: str = self._sink.encoder_name
         self.container_format = fmt
 
@@ -106,15 +111,18 @@ class VideoWriter:
             expected = frame.image.shape
             if image.shape != expected or image.dtype != np.uint8:
                 raise ValueError(f"image must be uint8 {expected}, got {image.dtype} {image.shape}")
-        self._sink.write_frame(frame, image, regions)
+        with naming_output(self.path, self.name):
+            self._sink.write_frame(frame, image, regions)
 
     def write_audio(self, chunk: AudioChunk) -> None:
         """Copy or transcode one audio packet (ignored when the output has no audio)."""
-        self._sink.write_audio(chunk)
+        with naming_output(self.path, self.name):
+            self._sink.write_audio(chunk)
 
     def close(self) -> None:
         """Flush the encoders and finish the file."""
-        self._sink.close()
+        with naming_output(self.path, self.name):
+            self._sink.close()
 
     def abort(self) -> None:
         """Stop without finishing properly; the caller deletes the file."""
@@ -303,12 +311,12 @@ class _AvSink:
         video_frame.pict_type = av.video.frame.PictureType.NONE  # let the encoder choose
         try:
             self._container.mux(self._video.encode(video_frame))
+        except OSError as error:  # first: PyAV's errno errors (a full disk) are FFmpegErrors too
+            raise OutputError(f"{self._path}: cannot write the file ({av_message(error)})") from None
         except av.error.FFmpegError as error:
             raise OutputError(
                 f"{self._path}: could not encode frame {frame.index} ({av_message(error)})"
             ) from None
-        except OSError as error:
-            raise OutputError(f"{self._path}: cannot write the file ({av_message(error)})") from None
         self._frames += 1
 
     def _patch_regions(
@@ -389,12 +397,12 @@ class _AvSink:
             self._container.mux(self._video.encode(None))
             self._audio.flush()
             self._container.close()
+        except OSError as error:  # first, as in _encode
+            close_quietly(self._container)
+            raise OutputError(f"{self._path}: cannot write the file ({av_message(error)})") from None
         except av.error.FFmpegError as error:
             close_quietly(self._container)
             raise OutputError(f"{self._path}: could not finish the video ({av_message(error)})") from None
-        except OSError as error:
-            close_quietly(self._container)
-            raise OutputError(f"{self._path}: cannot write the file ({av_message(error)})") from None
         logger.debug("%s: wrote %d frames", self._path, self._frames)
 
     def abort(self) -> None:
