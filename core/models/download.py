@@ -5,6 +5,9 @@
 # the size and SHA-256 matched. A dropped connection, a stall, a 5xx/429/404 or a short body is
 # retried with exponential backoff, resuming from the bytes already on disk with an HTTP Range
 # request; after ``attempts_per_url`` failures the next URL is tried with the same ``.part``.
+# A host that cannot be reached at all (its name does not resolve, it refuses the connection or
+# the connection times out) is no transient fault: offline, backing off only makes the user wait.
+# It gets one quick retry, then the next URL, and later URLs on that host are skipped.
 
 from __future__ import annotations
 
@@ -17,13 +20,13 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import requests
 
-from ..errors import UsageError
 from ..version import SOFTWARE_NAME, software_version
-from .download_errors import DownloadCancelled, DownloadError
+from .download_errors import DownloadCancelled, DownloadError, HostUnreachableError
+from .download_http import apply_mirror as apply_mirror  # re-exported: part of this module's API
+from .download_http import content_range, describe, host_of, int_header, retry_after, unreachable_reason
 from .partfile import PartFile, check_free_space, os_reason
 
 log = logging.getLogger(__name__)
@@ -39,7 +42,6 @@ _ALREADY_COMPLETE = -1  # "total" for a 416 answering a Range that starts at the
 _PROGRESS_INTERVAL = 0.1  # seconds: at most ~10 progress callbacks a second
 _MAX_RETRY_AFTER = 60.0  # a server's Retry-After is honoured up to this many seconds
 _SHA256_HEX = re.compile(r"[0-9a-f]{64}")
-_ERRNO_TEXT = re.compile(r"\[Errno -?\d+\] [^'\")]+")
 
 
 @dataclass(frozen=True)
@@ -58,22 +60,6 @@ class DownloadProgress:
     resumed_from: int
 
 
-def apply_mirror(url: str, mirror: str | None) -> str:
-    """``url`` with its scheme and host replaced by the mirror's; a mirror path is a prefix.
-
-    ``apply_mirror("https://github.com/a/b.zip", "http://127.0.0.1:8000/cache")`` is
-    ``"http://127.0.0.1:8000/cache/a/b.zip"``; a ``None`` or empty mirror returns ``url``.
-    """
-    if not mirror:
-        return url
-    base = urlsplit(mirror)
-    if not base.scheme or not base.netloc:
-        raise UsageError(f"mirror {mirror!r} is not a URL like https://host or https://host/prefix")
-    original = urlsplit(url)
-    path = original.path if original.path.startswith("/") else "/" + original.path
-    return urlunsplit((base.scheme, base.netloc, base.path.rstrip("/") + path, original.query, ""))
-
-
 def download_file(
     urls: Sequence[str],
     destination: Path,
@@ -83,10 +69,12 @@ def download_file(
     progress: Callable[[DownloadProgress], None] | None = None,
     mirror: str | None = None,
     session: requests.Session | None = None,
-    connect_timeout: float = 10.0,
+    connect_timeout: float = 5.0,
     read_timeout: float = 30.0,
     attempts_per_url: int = 5,
     backoff_seconds: float = 2.0,
+    quick_retry_seconds: float = 0.5,
+    unreachable_hosts: set[str] | None = None,
     cancel: threading.Event | None = None,
     sleep: Callable[[float], None] = time.sleep,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
@@ -94,10 +82,16 @@ def download_file(
     """Download one file from the first of ``urls`` that delivers it intact; return ``destination``.
 
     ``urls`` are mirrors of the same file, tried in order (each rewritten by ``mirror``).
-    ``read_timeout`` also bounds a stall mid-body. A caller-supplied ``session`` is used as is
-    (its headers, its User-Agent) and not closed. Raises DownloadError when every URL failed,
-    the disk is too full or the ``.part`` cannot be written; DownloadCancelled when ``cancel``
-    is set (checked after every chunk and during backoff waits).
+    ``read_timeout`` also bounds a stall mid-body; ``connect_timeout`` is kept short because a
+    host that takes longer to accept a connection is treated as unreachable. A host whose name
+    does not resolve or that refuses the connection is retried once after
+    ``quick_retry_seconds``; a connect timeout is not retried. Unreachable hosts are added to
+    ``unreachable_hosts``, and URLs on hosts already in it are skipped: pass one set to every
+    call of a run so an offline run answers at once. A caller-supplied ``session`` is used as
+    is (its headers, its User-Agent) and not closed. Raises DownloadError when every URL
+    failed (HostUnreachableError when no host could be reached at all), the disk is too full
+    or the ``.part`` cannot be written; DownloadCancelled when ``cancel`` is set (checked after
+    every chunk and during backoff waits).
     """
     if not urls:
         raise ValueError("download_file needs at least one URL")
@@ -123,6 +117,8 @@ def download_file(
         timeout=(connect_timeout, read_timeout),
         attempts_per_url=attempts_per_url,
         backoff_seconds=backoff_seconds,
+        quick_retry_seconds=quick_retry_seconds,
+        unreachable_hosts=unreachable_hosts if unreachable_hosts is not None else set(),
         cancel=cancel,
         sleep=sleep,
         chunk_size=chunk_size,
@@ -146,8 +142,20 @@ class _Retry(Exception):
         self.retry_after = retry_after
 
 
+class _Unreachable(Exception):
+    """The host could not be reached: no name resolution, refused, or no connection in time."""
+
+    def __init__(self, reason: str, *, timed_out: bool) -> None:
+        super().__init__(reason)
+        self.timed_out = timed_out
+
+
 class _NextUrl(Exception):
     """This URL will not deliver the file; move on to the next one."""
+
+    def __init__(self, reason: str, *, unreachable: bool = False) -> None:
+        super().__init__(reason)
+        self.unreachable = unreachable
 
 
 class _BadBytes(Exception):
@@ -165,6 +173,8 @@ class _Download:
     timeout: tuple[float, float]
     attempts_per_url: int
     backoff_seconds: float
+    quick_retry_seconds: float
+    unreachable_hosts: set[str]
     cancel: threading.Event | None
     sleep: Callable[[float], None]
     chunk_size: int
@@ -178,12 +188,21 @@ class _Download:
         if self.expected_size is not None:
             check_free_space(self.destination.parent, self.expected_size - self.part.size, self.name)
         failures: list[str] = []
+        unreachable = 0
         for url in self.urls:
+            host = host_of(url)
+            if host in self.unreachable_hosts:
+                failures.append(f"{url}: skipped, {host} could not be reached a moment ago")
+                unreachable += 1
+                continue
             try:
                 self._from_url(url)
             except _NextUrl as failure:
                 log.warning("%s: giving up on %s: %s", self.name, url, failure)
                 failures.append(f"{url}: {failure}")
+                if failure.unreachable:
+                    self.unreachable_hosts.add(host)
+                    unreachable += 1
                 continue
             try:
                 os.replace(self.part.path, self.destination)
@@ -191,11 +210,13 @@ class _Download:
                 raise DownloadError(f"cannot move {self.part.path} to {self.destination}: {error}") from error
             log.info("downloaded %s from %s", self.name, url)
             return self.destination
-        raise DownloadError(f"could not download {self.name}: {'; '.join(failures)}")
+        error = HostUnreachableError if unreachable == len(self.urls) else DownloadError
+        raise error(f"could not download {self.name}: {'; '.join(failures)}")
 
     def _from_url(self, url: str) -> None:
         """Return once the .part holds the verified file; raise _NextUrl when this URL can't."""
         failed = 0
+        unreachable = 0
         attempt = 0
         restarted_clean = False
         while True:
@@ -216,6 +237,14 @@ class _Download:
                     delay = max(delay, min(failure.retry_after, _MAX_RETRY_AFTER))
                 log.warning("%s: %s from %s; retrying in %.1f s", self.name, failure, url, delay)
                 self._wait(delay)
+            except _Unreachable as failure:
+                unreachable += 1
+                if failure.timed_out or unreachable > 1:
+                    raise _NextUrl(str(failure), unreachable=True) from None
+                log.warning(
+                    "%s: %s; trying once more in %.1f s", self.name, failure, self.quick_retry_seconds
+                )
+                self._wait(self.quick_retry_seconds)
             except _BadBytes as failure:
                 # A file that fails verification is never kept, under any name.
                 inherited = self.part.origin != url
@@ -244,22 +273,28 @@ class _Download:
                     return
                 self._stream(response, url, attempt, total)
         except requests.exceptions.SSLError as error:  # certificate problems don't heal by retrying
-            raise _NextUrl(_describe(error)) from None
+            raise _NextUrl(describe(error)) from None
+        except requests.exceptions.ConnectTimeout:
+            raise _Unreachable(f"timed out connecting to {host_of(url)}", timed_out=True) from None
+        except requests.ConnectionError as error:
+            reason = unreachable_reason(error, host_of(url))
+            if reason is None:  # reset, dropped or stalled mid-reply: transient, back off and resume
+                raise _Retry(describe(error)) from None
+            raise _Unreachable(reason, timed_out=False) from None
         except (
-            requests.ConnectionError,  # refused, reset, DNS, a stall mid-body (wraps ReadTimeoutError)
-            requests.Timeout,  # connect timeout, or no response headers within read_timeout
+            requests.Timeout,  # no response headers within read_timeout
             requests.exceptions.ChunkedEncodingError,  # short body: IncompleteRead in a ProtocolError
         ) as error:
-            raise _Retry(_describe(error)) from None
+            raise _Retry(describe(error)) from None
         except requests.RequestException as error:  # invalid URL, redirect loop, undecodable body
-            raise _NextUrl(_describe(error)) from None
+            raise _NextUrl(describe(error)) from None
 
     def _accept(self, response: requests.Response, offset: int) -> int | None:
         """Check the status and headers; return the file's total size (None if unknown,
         _ALREADY_COMPLETE on a 416 for a whole .part), discarding the .part when the reply starts over."""
         status = response.status_code
         if status == 416 and offset:
-            remote_total = _content_range(response.headers.get("Content-Range"))[1]
+            remote_total = content_range(response.headers.get("Content-Range"))[1]
             whole = self.expected_size if self.expected_size is not None else remote_total
             if offset == whole:
                 return _ALREADY_COMPLETE
@@ -267,12 +302,12 @@ class _Download:
             raise _Retry(f"HTTP 416 for a {offset}-byte partial file, starting over")
         if status in (404, 408, 429) or status >= 500:
             # 404 included: a freshly published release asset can 404 for a moment
-            raise _Retry(f"HTTP {status}", _retry_after(response.headers.get("Retry-After")))
+            raise _Retry(f"HTTP {status}", retry_after(response.headers.get("Retry-After")))
         if status >= 400:
             raise _NextUrl(f"HTTP {status}")
-        length = _int_header(response.headers.get("Content-Length"))
+        length = int_header(response.headers.get("Content-Length"))
         if status == 206:
-            start, total = _content_range(response.headers.get("Content-Range"))
+            start, total = content_range(response.headers.get("Content-Range"))
             if start != offset:
                 self.part.discard()
                 raise _Retry(f"server resumed at byte {start} instead of {offset}, starting over")
@@ -353,45 +388,6 @@ def _new_session() -> requests.Session:
     session = requests.Session()
     session.headers["User-Agent"] = f"{SOFTWARE_NAME}/{software_version()}"
     return session
-
-
-def _content_range(header: str | None) -> tuple[int | None, int | None]:
-    """(first byte, total size) from ``bytes A-B/T`` or ``bytes */T``; None where absent."""
-    match = re.fullmatch(r"\s*bytes\s+(?:(\d+)-\d+|\*)/(\d+|\*)\s*", header or "")
-    if match is None:
-        return None, None
-    start, total = match.groups()
-    return (int(start) if start else None), (int(total) if total != "*" else None)
-
-
-def _int_header(value: str | None) -> int | None:
-    try:
-        return int(value) if value is not None else None
-    except ValueError:
-        return None
-
-
-def _retry_after(value: str | None) -> float | None:
-    """Retry-After in seconds; the HTTP-date form is ignored (the backoff applies)."""
-    seconds = _int_header(value)
-    return float(seconds) if seconds is not None and seconds >= 0 else None
-
-
-def _describe(error: requests.RequestException) -> str:
-    """A short reason for a network failure, without urllib3's pool and object reprs."""
-    text = str(error)
-    if isinstance(error, requests.exceptions.ChunkedEncodingError):
-        return "connection dropped before the end of the file"
-    if isinstance(error, requests.exceptions.ConnectTimeout):
-        return "timed out connecting"
-    if isinstance(error, requests.exceptions.ReadTimeout) or "Read timed out" in text:
-        return "no data received within the read timeout"
-    if isinstance(error, requests.exceptions.SSLError):
-        return "TLS/certificate error"
-    found = _ERRNO_TEXT.search(text)
-    if found:
-        return f"connection failed: {found.group(0).strip()}"
-    return f"{type(error).__name__}: {text[:200]}"
 
 
 def _mb(size: int) -> str:

@@ -11,5 +11,10 @@ class DownloadError(FaceDeckError):
     code = "download"
 
 
+class HostUnreachableError(DownloadError):
+    """No URL's host could be reached (name not resolved, connection refused or timed out):
+    most likely no network, a firewall or a proxy; a mirror or a local file is the way on."""
+
+
 class DownloadCancelled(JobCancelled):
     """The user cancelled a download; the ``.part`` file is kept so a later run resumes it."""

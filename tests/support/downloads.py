@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
+import socket
+from collections.abc import Iterator
 
 from facedeck.core.models.download import download_file
 
@@ -40,3 +43,24 @@ def resumed_at(record) -> int:
 
 def sent(records) -> int:
     return sum(record.bytes_sent for record in records)
+
+
+@contextlib.contextmanager
+def unanswered_port_url(path: str = "/") -> Iterator[str]:
+    """A loopback URL whose listener never accepts and whose queue is full: connecting times out
+    (the SYN is dropped), as behind a firewall that drops packets."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(0)
+        port = listener.getsockname()[1]
+        fillers = []
+        try:
+            for _ in range(4):  # more than the kernel queues for a backlog of 0
+                filler = socket.socket()
+                filler.setblocking(False)
+                filler.connect_ex(("127.0.0.1", port))
+                fillers.append(filler)
+            yield f"http://127.0.0.1:{port}{path}"
+        finally:
+            for filler in fillers:
+                filler.close()
