@@ -2,24 +2,14 @@
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from .face import Face
+from .options import DEFAULT_DISTANCE, SelectionMode  # defined with the options; importable here too
 from .recognizer import l2_normalize
-
-DEFAULT_DISTANCE = 0.6
-
-
-class SelectionMode(str, enum.Enum):
-    """``one``: the largest face; ``many``: every face; ``reference``: faces that look like a reference."""
-
-    ONE = "one"
-    MANY = "many"
-    REFERENCE = "reference"
 
 
 @dataclass

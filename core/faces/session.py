@@ -17,49 +17,19 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..errors import UsageError
-from ..models.files import Role
 from .align import ARCFACE_TEMPLATE_112, warp_crop
 from .face import Face
 from .masks import mouth_mask, without_mouth
+from .options import SwapOptions  # plain data, light to import; also importable from here
 from .paste import feathered_mask, paste_roi
 from .restorer import CROP_SIZE as RESTORE_CROP_SIZE
-from .selection import DEFAULT_DISTANCE, Mapping, SelectionMode, SourceIdentity, assign, needs_embeddings
+from .selection import Mapping, SelectionMode, SourceIdentity, assign, needs_embeddings
 from .swapper import CROP_SIZE as SWAP_CROP_SIZE
 
 if TYPE_CHECKING:  # the library imports the face wrappers; only its type is needed here
     from ..models.library import ModelLibrary
 
 Region = tuple[int, int, int, int]
-
-
-def _range(low: float, high: float) -> dict[str, tuple[float, float]]:
-    """Field metadata: the allowed closed range, checked when a job is validated."""
-    return {"range": (low, high)}
-
-
-@dataclass(frozen=True)
-class SwapOptions:
-    """What the user chose for the swap itself; plain data every front end can build and store."""
-
-    selection: SelectionMode = SelectionMode.ONE
-    distance_threshold: float = field(default=DEFAULT_DISTANCE, metadata=_range(0.0, 2.0))
-    mouth_mask: bool = False
-    enhance: bool = False
-    enhance_strength: int = field(default=80, metadata=_range(0, 100))
-    mask_padding: float = field(default=0.1, metadata=_range(0.0, 0.5))
-    mask_blur: float = field(default=0.15, metadata=_range(0.0, 0.5))
-    detector_size: int = field(default=640, metadata=_range(32, 2048))
-    detector_threshold: float = field(default=0.5, metadata=_range(0.01, 0.99))
-    # a swapper file name (inswapper_128.onnx or its fp16 twin); None: the provider's default
-    swapper_file: str | None = None
-
-    def required_roles(self) -> list[Role]:
-        roles = [Role.DETECTOR, Role.RECOGNIZER, Role.SWAPPER]
-        if self.mouth_mask:
-            roles.append(Role.LANDMARKS)
-        if self.enhance:
-            roles.append(Role.RESTORER)
-        return roles
 
 
 @dataclass

@@ -17,6 +17,7 @@ import typing
 from typing import Any, TypeVar, Union
 
 from ..errors import FieldProblem
+from ..limits import limit_problem
 
 T = TypeVar("T")
 
@@ -49,7 +50,7 @@ def from_plain(cls: type[T], data: Any, path: str, problems: list[FieldProblem])
 
 
 def check_ranges(value: Any, path: str, problems: list[FieldProblem]) -> None:
-    """Check every field that declares ``metadata={"range": (low, high)}``, recursively."""
+    """Check every field that declares limits (``core.limits``: a range, a step), recursively."""
     if not (dataclasses.is_dataclass(value) and not isinstance(value, type)):
         if isinstance(value, (list, tuple)):
             for index, item in enumerate(value):
@@ -58,11 +59,9 @@ def check_ranges(value: Any, path: str, problems: list[FieldProblem]) -> None:
     for item in dataclasses.fields(value):
         field_value = getattr(value, item.name)
         where = _join(path, item.name)
-        bounds = item.metadata.get("range")
-        if bounds is not None and isinstance(field_value, (int, float)) and not isinstance(field_value, bool):
-            low, high = bounds
-            if not low <= field_value <= high:
-                problems.append(FieldProblem(where, f"{field_value} is out of range ({low} to {high})"))
+        problem = limit_problem(item.metadata, field_value)
+        if problem is not None:
+            problems.append(FieldProblem(where, problem))
         check_ranges(field_value, where, problems)
 
 

@@ -15,13 +15,15 @@ from typing import Any
 from urllib.parse import urlparse
 
 from ..errors import FieldProblem, InvalidJobError
-from ..faces.selection import SelectionMode
-from ..faces.session import SwapOptions
+from ..faces.options import SelectionMode, SwapOptions
+from ..limits import limits
 from .fields import check_ranges, from_plain, to_plain
+from .timecode import format_time
 
 SCHEMA_VERSION = 1
 IMAGE_OUTPUT_FORMATS = ("jpg", "jpeg", "png", "webp", "tif", "tiff")
 VIDEO_OUTPUT_FORMATS = ("mp4", "mov", "mkv", "avi", "webm", "gif", "webp")
+MAX_SECONDS = 100 * 3600.0  # a time in a video: far beyond any clip, short of float trouble
 
 
 class JobKind(str, enum.Enum):
@@ -75,10 +77,24 @@ class MediaRef:
 
 @dataclass(frozen=True)
 class FaceRef:
-    """A face in a photo: the ``face``-th largest (0: the largest)."""
+    """A face in a photo, or in a frame of a video: the ``face``-th largest (0: the largest).
+
+    ``time`` (seconds) takes the face from the frame a player shows at that time, e.g. a
+    reference face picked in the target video itself; None: ``media`` is a photo.
+    """
 
     media: MediaRef
-    face: int = field(default=0, metadata={"range": (0, 255)})
+    face: int = field(default=0, metadata=limits(0, 255))
+    time: float | None = field(default=None, metadata=limits(0.0, MAX_SECONDS))
+
+    _omit_none = True  # a photo's reference has no time on the wire
+
+    def problems(self, where: str) -> list[FieldProblem]:
+        suffix = PurePosixPath(self.media.label).suffix.lower().lstrip(".")
+        if self.time is not None and suffix and suffix not in VIDEO_OUTPUT_FORMATS:
+            problem = f"a frame time needs a video, and {self.media.label} is not one"
+            return [FieldProblem(f"{where}.time", problem)]
+        return []
 
 
 @dataclass(frozen=True)
@@ -97,17 +113,18 @@ class FaceAssignment:
     reference: FaceRef | None = None
     mappings: list[FaceMapping] = field(default_factory=list)
 
-    def media(self) -> list[tuple[str, MediaRef]]:
-        found = [(f"faces.sources[{i}].media", ref.media) for i, ref in enumerate(self.sources)]
+    def refs(self) -> list[tuple[str, FaceRef]]:
+        """Every face reference with its dotted path."""
+        found = [(f"faces.sources[{i}]", ref) for i, ref in enumerate(self.sources)]
         if self.reference is not None:
-            found.append(("faces.reference.media", self.reference.media))
+            found.append(("faces.reference", self.reference))
         for i, mapping in enumerate(self.mappings):
-            found += [
-                (f"faces.mappings[{i}].sources[{j}].media", ref.media)
-                for j, ref in enumerate(mapping.sources)
-            ]
-            found.append((f"faces.mappings[{i}].reference.media", mapping.reference.media))
+            found += [(f"faces.mappings[{i}].sources[{j}]", ref) for j, ref in enumerate(mapping.sources)]
+            found.append((f"faces.mappings[{i}].reference", mapping.reference))
         return found
+
+    def media(self) -> list[tuple[str, MediaRef]]:
+        return [(f"{where}.media", ref.media) for where, ref in self.refs()]
 
 
 @dataclass(frozen=True)
@@ -116,12 +133,12 @@ class OutputSpec:
 
     path: str | None = None
     format: str | None = None  # file extension without the dot; from ``path`` when not given
-    quality: int | None = field(default=None, metadata={"range": (0, 100)})  # None: 95 images, 82 video
+    quality: int | None = field(default=None, metadata=limits(0, 100))  # None: 95 images, 82 video
     codec: str = "h264"
     preset: str | None = None
     hardware: str = "auto"
     audio: bool = True
-    encoder_threads: int | None = field(default=None, metadata={"range": (1, 64)})
+    encoder_threads: int | None = field(default=None, metadata=limits(1, 64))
 
     def resolved_format(self, kind: JobKind) -> str:
         if self.format:
@@ -135,8 +152,29 @@ class OutputSpec:
 class TrackerOptions:
     """Video: detect every N frames and track in between; smooth keypoints over time."""
 
-    detect_every: int = field(default=3, metadata={"range": (1, 300)})
+    detect_every: int = field(default=3, metadata=limits(1, 300))
     smoothing: bool = True
+
+
+@dataclass(frozen=True)
+class Trim:
+    """Videos: only the part from ``start`` to ``end`` seconds (None: to the end).
+
+    Times are those a player shows (the first frame at 0). The output starts at its first
+    kept frame, and its audio is cut to the same span.
+    """
+
+    start: float = field(default=0.0, metadata=limits(0.0, MAX_SECONDS))
+    end: float | None = field(default=None, metadata=limits(0.0, MAX_SECONDS))
+
+    def problems(self) -> list[FieldProblem]:
+        if self.end is not None and self.end <= self.start:
+            return [
+                FieldProblem(
+                    "trim.end", f"{format_time(self.end)} is not after the start ({format_time(self.start)})"
+                )
+            ]
+        return []
 
 
 @dataclass(frozen=True)
@@ -149,8 +187,11 @@ class SwapJob:
     options: SwapOptions = field(default_factory=SwapOptions)
     output: OutputSpec = field(default_factory=OutputSpec)
     tracker: TrackerOptions = field(default_factory=TrackerOptions)
-    preview_every: float | None = field(default=None, metadata={"range": (0.0, 3600.0)})  # seconds
+    preview_every: float | None = field(default=None, metadata=limits(0.0, 3600.0))  # seconds
+    trim: Trim | None = None  # videos: a part of the target only
     version: int = SCHEMA_VERSION
+
+    _omit_none = True  # unset optional parts stay off the wire (readers without them still agree)
 
     # ----- JSON ---------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
@@ -188,7 +229,10 @@ class SwapJob:
         found += self.target.problems("target", check_files)
         for where, ref in self.faces.media():
             found += ref.problems(where, check_files)
+        for where, face in self.faces.refs():
+            found += face.problems(where)
         found += self._assignment_problems()
+        found += self._trim_problems()
         found += self._output_problems()
         return found
 
@@ -212,6 +256,13 @@ class SwapJob:
         ):
             return [FieldProblem("faces.reference", "reference selection needs a reference photo")]
         return []
+
+    def _trim_problems(self) -> list[FieldProblem]:
+        if self.trim is None:
+            return []
+        if self.kind is JobKind.IMAGE:
+            return [FieldProblem("trim", f"only a video can be trimmed, and {self.target.label} is an image")]
+        return self.trim.problems()
 
     def _output_problems(self) -> list[FieldProblem]:
         video = self.kind is not JobKind.IMAGE
