@@ -51,6 +51,13 @@ FLAGS = {
     "options.mask_blur": "--mask-blur",
     "options.mask_padding": "--mask-padding",
     "options.detector_size": "--detector-size",
+    "options.detector_threshold": "--detector-threshold",
+    "options.swapper_file": "--swapper",
+    "faces.reference.time": "--reference-frame",
+    "faces.reference.face": "--reference-face",
+    "trim": "--start/--end",
+    "trim.start": "--start",
+    "trim.end": "--end",
 }
 
 
