@@ -125,7 +125,8 @@ def face_embedding(
         raise NoFaceError(f"no face found in {photo.name}", path=photo.name)
     if face_index >= len(faces):
         raise NoFaceError(
-            f"{photo.name} has {len(faces)} face(s); face {face_index} was asked for", path=photo.name
+            f"{photo.name} has {len(faces)} face(s); the face ranked {face_index + 1} by size was asked for",
+            path=photo.name,
         )
     face = faces[face_index]
     library.recognizer().embed(photo.bgr, [face])
