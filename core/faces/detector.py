@@ -11,9 +11,10 @@ import cv2
 import numpy as np
 import onnxruntime
 
-from ..errors import ModelLoadError
+from ..models.files import Role
+from ..models.manifest import ModelSpec
 from .face import Face
-from .onnx_model import check_inputs, fixed_dim
+from .onnx_model import OnnxModel, fixed_dim
 
 log = logging.getLogger(__name__)
 
@@ -88,34 +89,30 @@ class _Canvas:
         self.filled_rows = 0
 
 
-class FaceDetector:
+class FaceDetector(OnnxModel):
     """Runs SCRFD on a letterboxed frame and decodes boxes and keypoints in frame pixels.
 
     One detector serves every thread and every job: the canvas size and the score
     threshold are per call, and each thread letterboxes into buffers of its own.
     """
 
+    role = Role.DETECTOR
+
     def __init__(
         self,
         session: onnxruntime.InferenceSession,
         path: Path,
+        spec: ModelSpec | None = None,
         *,
         input_size: tuple[int, int] = (640, 640),
         score_threshold: float = 0.5,
         nms_threshold: float = 0.4,
     ) -> None:
-        check_inputs(session, path, [(INPUT_NAME, 4)])
-        outputs = session.get_outputs()
-        if len(outputs) not in OUTPUT_LAYOUTS:
-            raise ModelLoadError(
-                f"{path.name} is not an SCRFD detector: it has {len(outputs)} outputs, "
-                "expected 6, 9, 10 or 15",
-                path=str(path),
-            )
-        self.session = session
-        self.path = path
-        self.output_names = [node.name for node in outputs]
-        self.strides, self.anchors_per_cell, self.has_keypoints = OUTPUT_LAYOUTS[len(outputs)]
+        super().__init__(session, path, spec)
+        layout = OUTPUT_LAYOUTS.get(len(self.output_names))
+        if layout is None:  # a manifest whose contract allows other counts than SCRFD's
+            raise self.fault(f"has {len(self.output_names)} outputs; SCRFD decoding needs 6, 9, 10 or 15")
+        self.strides, self.anchors_per_cell, self.has_keypoints = layout
         # A model exported with a fixed input size dictates the canvas.
         shape = session.get_inputs()[0].shape
         fixed_h, fixed_w = fixed_dim(shape[2]), fixed_dim(shape[3])
@@ -193,7 +190,7 @@ class FaceDetector:
         """Faces in ``frame_bgr``, highest score first (at most ``max_faces`` when it is > 0)."""
         size = self.input_size if input_size is None else self.canvas_size(input_size)
         blob, box = self.preprocess(frame_bgr, size)
-        outputs = self.session.run(self.output_names, {INPUT_NAME: blob})
+        outputs = self.run(self.output_names, {INPUT_NAME: blob})
         return self.decode(outputs, box, max_faces=max_faces, canvas=size, score_threshold=score_threshold)
 
     def decode(

@@ -8,10 +8,11 @@ import cv2
 import numpy as np
 import onnxruntime
 
-from ..errors import ModelLoadError
+from ..models.files import Role
+from ..models.manifest import ModelSpec
 from .align import invert_affine, transform_points, warp_crop
 from .face import Face
-from .onnx_model import check_inputs
+from .onnx_model import OnnxModel
 
 INPUT_NAME = "data"
 CROP_SIZE = 192
@@ -20,19 +21,16 @@ POINT_COUNT = 106
 MOUTH_POINTS = tuple(range(52, 72))
 
 
-class LandmarkDetector:
+class LandmarkDetector(OnnxModel):
     """Crops a box-centred 192 patch (scale 192 / (1.5 * max side)) and predicts 106 points."""
 
-    def __init__(self, session: onnxruntime.InferenceSession, path: Path) -> None:
-        check_inputs(session, path, [(INPUT_NAME, 4)])
-        output = session.get_outputs()[0]
-        if isinstance(output.shape[-1], int) and output.shape[-1] != POINT_COUNT * 2:
-            raise ModelLoadError(
-                f"{path.name} is not a 106-point landmark model: output shape {output.shape}"
-            )
-        self.session = session
-        self.path = path
-        self.output_name = output.name
+    role = Role.LANDMARKS
+
+    def __init__(
+        self, session: onnxruntime.InferenceSession, path: Path, spec: ModelSpec | None = None
+    ) -> None:
+        super().__init__(session, path, spec)
+        self.output_name = self.output_names[0]
 
     @staticmethod
     def crop_matrix(bbox: np.ndarray) -> np.ndarray:
@@ -49,7 +47,7 @@ class LandmarkDetector:
         matrix = self.crop_matrix(face.bbox)
         crop = warp_crop(frame_bgr, matrix, CROP_SIZE)
         blob = cv2.dnn.blobFromImage(crop, 1.0, (CROP_SIZE, CROP_SIZE), (0, 0, 0), swapRB=True)
-        raw = self.session.run([self.output_name], {INPUT_NAME: blob})[0].reshape(-1, 2)[:POINT_COUNT]
+        raw = self.run([self.output_name], {INPUT_NAME: blob})[0].reshape(-1, 2)[:POINT_COUNT]
         crop_points = (raw.astype(np.float64) + 1.0) * (CROP_SIZE / 2.0)
         points = transform_points(crop_points, invert_affine(matrix)).astype(np.float32)
         face.landmarks = points

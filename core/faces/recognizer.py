@@ -9,10 +9,11 @@ import cv2
 import numpy as np
 import onnxruntime
 
-from ..errors import ModelLoadError
+from ..models.files import Role
+from ..models.manifest import ModelSpec
 from .align import alignment_matrix, arcface_template, warp_crop
 from .face import Face
-from .onnx_model import check_inputs, fixed_dim
+from .onnx_model import OnnxModel, fixed_dim
 
 INPUT_NAME = "input.1"
 CROP_SIZE = 112
@@ -26,17 +27,16 @@ def l2_normalize(vectors: np.ndarray) -> np.ndarray:
     return vectors / np.maximum(norms, 1e-12)
 
 
-class FaceRecognizer:
+class FaceRecognizer(OnnxModel):
     """Crops each face onto the ArcFace template and returns L2-normalised embeddings."""
 
-    def __init__(self, session: onnxruntime.InferenceSession, path: Path) -> None:
-        check_inputs(session, path, [(INPUT_NAME, 4)])
-        output = session.get_outputs()[0]
-        if fixed_dim(output.shape[-1]) not in (None, EMBEDDING_SIZE):
-            raise ModelLoadError(f"{path.name} is not an ArcFace recogniser: output shape {output.shape}")
-        self.session = session
-        self.path = path
-        self.output_name = output.name
+    role = Role.RECOGNIZER
+
+    def __init__(
+        self, session: onnxruntime.InferenceSession, path: Path, spec: ModelSpec | None = None
+    ) -> None:
+        super().__init__(session, path, spec)
+        self.output_name = self.output_names[0]
         # The real model takes any batch size; some exports are fixed at 1.
         self.batched = fixed_dim(session.get_inputs()[0].shape[0]) is None
         self._template = arcface_template(CROP_SIZE)
@@ -53,13 +53,10 @@ class FaceRecognizer:
             list(crops_bgr), 1.0 / 127.5, (CROP_SIZE, CROP_SIZE), (127.5, 127.5, 127.5), swapRB=True
         )
         if self.batched:
-            raw = self.session.run([self.output_name], {INPUT_NAME: blob})[0]
+            raw = self.run([self.output_name], {INPUT_NAME: blob})[0]
         else:
             raw = np.concatenate(
-                [
-                    self.session.run([self.output_name], {INPUT_NAME: blob[i : i + 1]})[0]
-                    for i in range(len(blob))
-                ]
+                [self.run([self.output_name], {INPUT_NAME: blob[i : i + 1]})[0] for i in range(len(blob))]
             )
         return l2_normalize(raw.reshape(len(crops_bgr), -1))
 

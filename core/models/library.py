@@ -14,25 +14,27 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from ..errors import ModelMissingError
+from ..errors import ModelLoadError, ModelMissingError
 from ..faces.detector import FaceDetector
 from ..faces.identities import IdentityCache
 from ..faces.landmarks import LandmarkDetector
 from ..faces.recognizer import FaceRecognizer
 from ..faces.restorer import FaceRestorer
-from ..faces.swapper import FaceSwapper, read_emap
+from ..faces.swapper import FaceSwapper
 from ..runtime.providers import ProviderSelection, select_provider
-from ..runtime.sessions import create_session
+from ..runtime.sessions import ModelFileError, create_session
 from .files import Role, find_role_file, missing_roles, role_files
-from .manifest import load_manifest
+from .manifest import ModelSpec, load_manifest
 from .store import ModelStore
 
 log = logging.getLogger(__name__)
 
 Model = TypeVar("Model")
 SessionFactory = Callable[[Path, ProviderSelection], object]
+# a wrapper class: (session, path, manifest entry) -> the model
+ModelBuilder = Callable[[Any, Path, ModelSpec], Model]
 
 # fp16 pays off on GPUs; on the CPU its casts only cost time.
 _FP16_PROVIDERS = frozenset({"cuda", "tensorrt", "rocm"})
@@ -106,25 +108,22 @@ class ModelLibrary:
             self._loaded.clear()
 
     # ----- the models -------------------------------------------------------------------
+    # Each wrapper checks its session against the manifest contract of the file's entry.
     def detector(self) -> FaceDetector:
-        return self._load(Role.DETECTOR, None, lambda path: FaceDetector(self._session(path), path))
+        return self._load(Role.DETECTOR, None, FaceDetector)
 
     def recognizer(self) -> FaceRecognizer:
-        return self._load(Role.RECOGNIZER, None, lambda path: FaceRecognizer(self._session(path), path))
+        return self._load(Role.RECOGNIZER, None, FaceRecognizer)
 
     def swapper(self, file: str | None = None) -> FaceSwapper:
         """The swapper from ``file`` (one of the swapper role's files), else the provider's default."""
-        return self._load(
-            Role.SWAPPER,
-            file or self.default_swapper_file,
-            lambda path: FaceSwapper(self._session(path), path, read_emap(path)),
-        )
+        return self._load(Role.SWAPPER, file or self.default_swapper_file, FaceSwapper)
 
     def landmarks(self) -> LandmarkDetector:
-        return self._load(Role.LANDMARKS, None, lambda path: LandmarkDetector(self._session(path), path))
+        return self._load(Role.LANDMARKS, None, LandmarkDetector)
 
     def restorer(self) -> FaceRestorer:
-        return self._load(Role.RESTORER, None, lambda path: FaceRestorer(self._session(path), path))
+        return self._load(Role.RESTORER, None, FaceRestorer)
 
     # ----- loading ----------------------------------------------------------------------
     def _path(self, role: Role, prefer: str | None) -> Path:
@@ -135,7 +134,7 @@ class ModelLibrary:
         self.store.verify_for_loading(path)
         return path
 
-    def _load(self, role: Role, prefer: str | None, build: Callable[[Path], Model]) -> Model:
+    def _load(self, role: Role, prefer: str | None, build: ModelBuilder[Model]) -> Model:
         key = (role, prefer or "")
         model = self._loaded.get(key)
         if model is not None:
@@ -144,11 +143,19 @@ class ModelLibrary:
             model = self._loaded.get(key)
             if model is None:
                 path = self._path(role, prefer)
+                spec = load_manifest().by_file(path.name)
+                assert spec is not None  # find_role_file only finds the manifest's file names
                 started = time.perf_counter()
-                model = build(path)
+                model = build(self._session(path, spec), path, spec)
                 log.info("loaded %s from %s in %.2f s", role.value, path, time.perf_counter() - started)
                 self._loaded[key] = model
         return model  # type: ignore[return-value]
 
-    def _session(self, path: Path):  # noqa: ANN202 - an onnxruntime session or a test's stand-in
-        return self._session_factory(path, self.provider)
+    def _session(self, path: Path, spec: ModelSpec):  # noqa: ANN202 - an onnxruntime session or a stand-in
+        try:
+            return self._session_factory(path, self.provider)
+        except ModelFileError as error:
+            # one sentence in the wrappers' form: the file, the model id, what is wrong
+            raise ModelLoadError(
+                f"{path.name} ({spec.id}): {error.reason}", path=str(path), model=spec.id
+            ) from error

@@ -1,13 +1,19 @@
 """The model manifest (models/manifest.toml) as typed, read-only records.
 
 One declarative registry for every model FaceDeck knows: file name, size, SHA-256, licence,
-purpose, input contract and download URLs. Engine roles, downloads, verification and the
-``models`` commands all read it from here.
+purpose, contract (inputs and outputs, checked when a model loads: contract.py) and download
+URLs. Engine roles, downloads, verification and the ``models`` commands all read it from here.
+
+The manifest is read strictly (manifest_schema.py): a missing or misspelt key, a wrong type,
+an unknown licence or pack, a malformed SHA-256 or contract, a duplicate id: each is a
+ManifestError of one sentence naming the manifest file and the entry ("manifest.toml:
+models[3] 'inswapper_128': contract input 'target': no 'dtype'").
 """
 
 from __future__ import annotations
 
 import os
+import re
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -21,6 +27,8 @@ else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
 from ..errors import ManifestError, UsageError
+from .contract import Contract
+from .manifest_schema import ManifestFault, Table, kind_of, parse_contract
 
 
 @dataclass(frozen=True)
@@ -41,7 +49,7 @@ class ModelSpec:
     sha256: str
     license: str
     purpose: str
-    contract: str
+    contract: Contract
     urls: tuple[str, ...] = ()
     pack: str | None = None
     default: bool = False
@@ -95,67 +103,146 @@ class Manifest:
         return [spec for spec in self.models.values() if spec.id in wanted]
 
 
+# the engine's roles (files.Role, which imports this module): the manifest may name no other
+ROLES = ("detector", "recognizer", "swapper", "landmarks", "restorer")
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+_TOP_KEYS = ("licenses", "packs", "models")
+
+
+def _file_name(table: Table) -> str:
+    name = table.text("file")
+    # downloads write to the models folder under this name: nothing may point elsewhere
+    if name != Path(name).name or name in (".", "..") or "\\" in name:
+        raise table.fault(f"'file' must be a plain file name, not '{name}'")
+    return name
+
+
+def _sha256(table: Table) -> str:
+    value = table.text("sha256").lower()
+    if not _SHA256.match(value):
+        raise table.fault(f"'sha256' must be 64 hexadecimal digits, not '{value}'")
+    return value
+
+
+def _urls(table: Table, *, required: bool) -> tuple[str, ...]:
+    urls = table.texts("urls", required=required)
+    for url in urls:
+        if not url.startswith(("https://", "http://")):
+            raise table.fault(f"URL '{url}' is not an http(s) URL")
+    return urls
+
+
+def _where(kind: str, index: int, entry: object) -> str:
+    entry_id = entry.get("id") if isinstance(entry, dict) else None
+    return f"{kind}[{index}] '{entry_id}'" if isinstance(entry_id, str) else f"{kind}[{index}]"
+
+
+def _license(license_id: str, value: object) -> License:
+    table = Table(value, f"licenses '{license_id}'", ("short", "name", "summary", "url"))
+    texts = (table.text(key) for key in ("short", "name", "summary", "url"))
+    return License(license_id, *texts)
+
+
+def _pack(index: int, value: object) -> PackSpec:
+    keys = ("id", "file", "size", "sha256", "license", "urls", "members")
+    table = Table(value, _where("packs", index, value), keys)
+    return PackSpec(
+        id=table.text("id"),
+        file=_file_name(table),
+        size=table.positive("size"),
+        sha256=_sha256(table),
+        license=table.text("license"),
+        urls=_urls(table, required=True),
+        members=table.texts("members"),
+    )
+
+
+def _model(index: int, value: object) -> ModelSpec:
+    keys = "id file role size sha256 license purpose contract urls pack default".split()
+    table = Table(value, _where("models", index, value), keys)
+    model_id, file = table.text("id"), _file_name(table)
+    role = table.text("role")
+    if role not in ROLES:
+        raise table.fault(f"role '{role}' is not one of {', '.join(ROLES)}")
+    if "contract" not in table.data:
+        raise table.fault("no 'contract'")
+    return ModelSpec(
+        id=model_id,
+        file=file,
+        role=role,
+        size=table.positive("size"),
+        sha256=_sha256(table),
+        license=table.text("license"),
+        purpose=table.text("purpose"),
+        contract=parse_contract(table.data["contract"], f"{table.where}: contract"),
+        urls=_urls(table, required=False),
+        pack=table.optional_text("pack"),
+        default=table.flag("default", False),
+    )
+
+
+def _unique(kind: str, ids: list[str], values: list[str], what: str) -> None:
+    for index, value in enumerate(values):
+        first = values.index(value)
+        if first != index:
+            raise ManifestFault(f"{kind}[{index}] '{ids[index]}': {what} '{value}' is also {kind}[{first}]'s")
+
+
 def _parse(data: dict) -> Manifest:
-    licenses = {
-        license_id: License(license_id, entry["short"], entry["name"], entry["summary"], entry["url"])
-        for license_id, entry in data.get("licenses", {}).items()
-    }
-    packs = {
-        entry["id"]: PackSpec(
-            id=entry["id"],
-            file=entry["file"],
-            size=int(entry["size"]),
-            sha256=entry["sha256"].lower(),
-            license=entry["license"],
-            urls=tuple(entry["urls"]),
-            members=tuple(entry["members"]),
-        )
-        for entry in data.get("packs", [])
-    }
-    models = {
-        entry["id"]: ModelSpec(
-            id=entry["id"],
-            file=entry["file"],
-            role=entry["role"],
-            size=int(entry["size"]),
-            sha256=entry["sha256"].lower(),
-            license=entry["license"],
-            purpose=entry["purpose"],
-            contract=entry["contract"],
-            urls=tuple(entry.get("urls", ())),
-            pack=entry.get("pack"),
-            default=bool(entry.get("default", False)),
-        )
-        for entry in data.get("models", [])
-    }
-    manifest = Manifest(models, packs, licenses)
-    _check(manifest)
+    top = Table(data, "the manifest", _TOP_KEYS)
+    licenses_table = top.data.get("licenses", {})
+    if not isinstance(licenses_table, dict):
+        raise ManifestFault(f"[licenses] must be a table, not {kind_of(licenses_table)}")
+    licenses = {license_id: _license(license_id, entry) for license_id, entry in licenses_table.items()}
+    pack_list = [_pack(index, entry) for index, entry in enumerate(top.tables("packs", required=False))]
+    model_list = [_model(index, entry) for index, entry in enumerate(top.tables("models"))]
+    model_ids, pack_ids = [spec.id for spec in model_list], [pack.id for pack in pack_list]
+    _unique("models", model_ids, model_ids, "id")
+    _unique("models", model_ids, [spec.file for spec in model_list], "file")
+    _unique("packs", pack_ids, pack_ids, "id")
+    manifest = Manifest(
+        {spec.id: spec for spec in model_list}, {pack.id: pack for pack in pack_list}, licenses
+    )
+    _check_references(manifest)
     return manifest
 
 
-def _check(manifest: Manifest) -> None:
-    """A broken manifest is a packaging bug: fail loudly and early."""
-    for spec in manifest.models.values():
+def _check_references(manifest: Manifest) -> None:
+    """Every licence, pack and member a manifest names exists, and nothing is named twice."""
+    known = ", ".join(manifest.licenses) or "none"
+    for index, spec in enumerate(manifest.models.values()):
+        where = f"models[{index}] '{spec.id}'"
         if spec.license not in manifest.licenses:
-            raise ValueError(f"manifest: model {spec.id} names unknown licence {spec.license}")
+            raise ManifestFault(f"{where}: license '{spec.license}' is not under [licenses] ({known})")
         if spec.pack is None and not spec.urls:
-            raise ValueError(f"manifest: model {spec.id} has neither URLs nor a pack")
+            raise ManifestFault(f"{where}: has neither 'urls' nor a 'pack'")
         if spec.pack is not None and spec.pack not in manifest.packs:
-            raise ValueError(f"manifest: model {spec.id} names unknown pack {spec.pack}")
-        if len(spec.sha256) != 64:
-            raise ValueError(f"manifest: model {spec.id} has a malformed SHA-256")
-    for pack in manifest.packs.values():
+            raise ManifestFault(f"{where}: pack '{spec.pack}' is not one of the [[packs]]")
+    for index, pack in enumerate(manifest.packs.values()):
+        where = f"packs[{index}] '{pack.id}'"
+        if pack.id in manifest.models:
+            raise ManifestFault(f"{where}: id '{pack.id}' is also a model's id")
+        if pack.license not in manifest.licenses:
+            raise ManifestFault(f"{where}: license '{pack.license}' is not under [licenses] ({known})")
         for member in pack.members:
-            if member not in manifest.models:
-                raise ValueError(f"manifest: pack {pack.id} lists unknown model {member}")
+            member_spec = manifest.models.get(member)
+            if member_spec is None:
+                raise ManifestFault(f"{where}: member '{member}' is not one of the [[models]]")
+            if member_spec.pack != pack.id:
+                raise ManifestFault(f"{where}: member '{member}' does not name this pack as its 'pack'")
 
 
 def load_manifest_file(path: Path) -> Manifest:
     try:
         with open(path, "rb") as handle:
             return _parse(tomllib.load(handle))
-    except (OSError, tomllib.TOMLDecodeError, KeyError, TypeError, ValueError) as error:
-        raise ManifestError(f"cannot use the model manifest {path}: {error}", path=str(path)) from error
+    except OSError as error:
+        reason = error.strerror or str(error)
+        raise ManifestError(f"cannot read the model manifest {path}: {reason}", path=str(path)) from error
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise ManifestError(f"{path}: not valid TOML: {error}", path=str(path)) from error
+    except ManifestFault as error:
+        raise ManifestError(f"{path}: {error}", path=str(path)) from error
 
 
 MANIFEST_ENV = "FACEDECK_MANIFEST"
@@ -175,8 +262,12 @@ def load_manifest() -> Manifest:
 
 @lru_cache(maxsize=1)
 def _load_packaged() -> Manifest:
-    text = resources.files("facedeck.models").joinpath("manifest.toml").read_bytes()
-    return _parse(tomllib.loads(text.decode("utf-8")))
+    resource = resources.files("facedeck.models").joinpath("manifest.toml")
+    try:
+        return _parse(tomllib.loads(resource.read_bytes().decode("utf-8")))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, ManifestFault) as error:
+        # a packaging bug, but still one line naming the file
+        raise ManifestError(f"{resource}: {' '.join(str(error).split())}", path=str(resource)) from error
 
 
 @lru_cache(maxsize=8)

@@ -53,17 +53,77 @@ def ort_errors(ort: ModuleType) -> tuple[type[Exception], ...]:
     return tuple(errors)
 
 
+class ModelFileError(ModelLoadError):
+    """onnxruntime cannot load a model file; ``reason`` says why in a few words.
+
+    The model library puts the file name and model id in front of ``reason``; alone, the
+    message names the file's path.
+    """
+
+    def __init__(self, path: str, reason: str) -> None:
+        super().__init__(f"cannot load model {path}: {reason}", path=path)
+        self.reason = reason
+
+
+# "/onnxruntime_src/.../model.cc:256 onnxruntime::Model::Model(...) " and the like: where in
+# onnxruntime's C++ source a check failed, which tells a user nothing
+_SOURCE_LOCATION = re.compile(r"(?:[A-Za-z]:)?[/\\][^\s:]+\.(?:cc|cpp|h|hpp|cu):\d+\s+")
+_MAX_REASON = 300
+_NODE_FAILED = re.compile(
+    r"Non-zero status code returned while running (\w+) node\. Name:'([^']*)' Status Message: "
+)
+
+
+def _drop_signature(text: str) -> str:
+    """Drop a C++ function signature ("ns::Class::f(const T&, ...) ") at the start of ``text``."""
+    if not re.match(r"[\w:~<>]+\(", text):
+        return text
+    depth = 0
+    for index, char in enumerate(text):
+        if char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+            if depth == 0:
+                return text[index + 1 :].lstrip()
+    return text
+
+
+def ort_reason(error: BaseException) -> str:
+    """onnxruntime's message for ``error`` in one line a user can read.
+
+    Without the "[ONNXRuntimeError] : 2 : INVALID_ARGUMENT :" prefix, C++ source locations
+    and signatures, and onnxruntime's generic advice; at most ~300 characters.
+    """
+    text = one_line(str(error))
+    text = re.sub(r"^\[ONNXRuntimeError\] : \d+ : \w+ : ", "", text)
+    text = re.sub(r"^Load model from .*? failed:\s*", "", text)
+    while (match := _SOURCE_LOCATION.search(text)) is not None:
+        text = text[: match.start()] + _drop_signature(text[match.end() :])
+    text = text.replace(" Please fix either the inputs/outputs or the model.", "")
+    # "Non-zero status code returned while running Reshape node. Name:'x' Status Message: c was false. why"
+    node = _NODE_FAILED.match(text)
+    if node is not None:
+        reason = text[node.end() :]
+        reason = reason.split(" was false. ", 1)[-1]
+        label = f"{node.group(1)} node '{node.group(2)}'" if node.group(2) else f"a {node.group(1)} node"
+        text = f"{label} failed: {reason}"
+    text = re.sub(r"\x1b\[[0-9;]*m", "", text).strip()
+    if len(text) > _MAX_REASON:
+        text = text[: _MAX_REASON - 3].rstrip() + "..."
+    return text or type(error).__name__
+
+
 def _load_failure_reason(error: BaseException) -> str:
     kind = type(error).__name__
     if kind == "InvalidProtobuf":
         return "not an ONNX model, or the file is corrupt or truncated"
     if kind == "NoSuchFile":
         return "file not found"
-    text = one_line(str(error))
-    # "[ONNXRuntimeError] : 2 : INVALID_ARGUMENT : Load model from X failed:No graph ..."
-    text = re.sub(r"^\[ONNXRuntimeError\] : \d+ : \w+ : ", "", text)
-    text = re.sub(r"^Load model from .*? failed:\s*", "", text)
-    return text or kind
+    text = ort_reason(error)
+    if text.startswith("No graph was found in the protobuf"):
+        return "the file is empty or not an ONNX model"
+    return f"onnxruntime cannot load it: {text}"
 
 
 def _uses_cuda(selection: ProviderSelection) -> bool:
@@ -116,7 +176,7 @@ def create_session(
     left out, and when the selected accelerator is not among the providers the session
     ends up using, a WARNING says it fell back.
 
-    Raises :class:`ModelLoadError` (naming the file) for a missing, corrupt or non-ONNX
+    Raises :class:`ModelFileError` (naming the file) for a missing, corrupt or non-ONNX
     file, and :class:`RuntimeInstallError` when onnxruntime cannot be imported.
     """
     if intra_op_threads is not None and intra_op_threads < 0:
@@ -125,7 +185,7 @@ def create_session(
     path = os.fspath(model_path)
     if not Path(path).is_file():
         reason = "is a directory, not a model file" if Path(path).is_dir() else "file not found"
-        raise ModelLoadError(f"cannot load model {path}: {reason}")
+        raise ModelFileError(path, reason)
 
     if _uses_cuda(selection):
         _preload_cuda_dlls(ort)
@@ -150,7 +210,7 @@ def create_session(
     try:
         session = ort.InferenceSession(path, sess_options=options, providers=providers)
     except ort_errors(ort) as error:
-        raise ModelLoadError(f"cannot load model {path}: {_load_failure_reason(error)}") from error
+        raise ModelFileError(path, _load_failure_reason(error)) from error
 
     used = list(session.get_providers())
     wanted = PROVIDER_NAMES.get(selection.name)

@@ -85,7 +85,7 @@ def test_create_session_rejects_negative_threads(identity_model: Path) -> None:
     [
         (os.urandom(64) + b"\x00\xff" * 64, "corrupt"),
         (b"this is a text file, not a model\n", "not an ONNX model"),
-        (b"", "No graph"),
+        (b"", "empty"),
     ],
     ids=["corrupt", "text", "empty"],
 )
