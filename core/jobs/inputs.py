@@ -2,7 +2,10 @@
 
 Inline bytes and URLs become temporary files only where a reader needs a file (videos);
 images decode from memory. Every temporary file goes when the job ends, however it ends.
-URL reads are bounded: http and https only, a size cap per kind, timeouts, few redirects.
+Every read is bounded by a size cap for its kind: local files by their readers (regular
+files only; images up to ``image_reader.DEFAULT_MAX_BYTES``, videos streamed), URLs and
+inline bytes by the caps below. URL reads are also http and https only, with timeouts and
+few redirects.
 """
 
 from __future__ import annotations
@@ -19,7 +22,8 @@ from ..errors import InputError
 from ..media.image_reader import DecodedImage, read_image, read_image_bytes
 from .spec import MediaRef
 
-IMAGE_BYTES_CAP = 100 * 1024 * 1024  # larger than any photo a camera writes
+# Sent over the network: lower than the local file caps (larger than any photo a camera writes).
+IMAGE_BYTES_CAP = 100 * 1024 * 1024
 VIDEO_BYTES_CAP = 8 * 1024**3
 _TIMEOUT = (10.0, 60.0)  # connect, read (between bytes) in seconds
 _MAX_REDIRECTS = 5
@@ -52,7 +56,7 @@ class JobInputs:
         if ref.path is not None:
             return read_image(ref.path)
         if ref.data is not None:
-            return read_image_bytes(ref.data, ref.label)
+            return read_image_bytes(_capped(ref, ref.data, IMAGE_BYTES_CAP), ref.label)
         return read_image_bytes(self._fetch_bytes(ref, IMAGE_BYTES_CAP), ref.label)
 
     def local_path(self, ref: MediaRef) -> Path:
@@ -61,7 +65,7 @@ class JobInputs:
             return Path(ref.path)
         target = self._temp_file(ref)
         if ref.data is not None:
-            target.write_bytes(ref.data)
+            target.write_bytes(_capped(ref, ref.data, VIDEO_BYTES_CAP))
         else:
             self._download(ref, target, VIDEO_BYTES_CAP)
         return target
@@ -108,13 +112,13 @@ class JobInputs:
         with self._open(ref) as response:
             declared = response.headers.get("Content-Length")
             if declared and declared.isdigit() and int(declared) > cap:
-                raise InputError(f"{ref.label} is larger than {cap // 2**20} MB", path=ref.label)
+                raise _too_large(ref, cap)
             received = 0
             try:
                 for chunk in response.iter_content(_CHUNK):
                     received += len(chunk)
                     if received > cap:
-                        raise InputError(f"{ref.label} is larger than {cap // 2**20} MB", path=ref.label)
+                        raise _too_large(ref, cap)
                     yield chunk
             except requests.RequestException as error:
                 raise InputError(
@@ -128,3 +132,14 @@ class JobInputs:
         with target.open("wb") as handle:
             for chunk in self._chunks(ref, cap):
                 handle.write(chunk)
+
+
+def _capped(ref: MediaRef, data: bytes, cap: int) -> bytes:
+    """Inline bytes obey the same cap as a download of the same kind."""
+    if len(data) > cap:
+        raise _too_large(ref, cap)
+    return data
+
+
+def _too_large(ref: MediaRef, cap: int) -> InputError:
+    return InputError(f"{ref.label} is larger than {cap // 2**20} MB", path=ref.label)

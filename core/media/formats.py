@@ -59,6 +59,8 @@ def is_video_input(path: str | os.PathLike[str]) -> bool:
     if suffix != ".webp":
         return False
     # A still WebP is an image; only an animated one goes through the video pipeline.
+    if not os.path.isfile(path):  # a pipe would block the open below: the reader refuses it
+        return False
     try:
         with Image.open(path) as image:
             return getattr(image, "n_frames", 1) > 1

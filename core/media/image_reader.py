@@ -30,13 +30,16 @@ from PIL import (
 )
 
 from ..errors import InputError
-from .common import PIL_DECODE_ERRORS, one_line
+from .common import PIL_DECODE_ERRORS, one_line, open_input
 from .formats import IMAGE_INPUT_EXTENSIONS, describe_unsupported, listed, sniff_image_format
 from .orientation import apply_orientation, header_orientation, png_orientation, tiff_with_orientation_1
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_MAX_PIXELS = 150_000_000
+# Bytes read from an image file, before its header is even looked at (the pixel cap then
+# bounds the decoded image). An 85 MP 16-bit RGB TIFF without compression still fits.
+DEFAULT_MAX_BYTES = 512 * 2**20
 
 _TIFF_BITS_PER_SAMPLE = 258
 
@@ -62,8 +65,13 @@ class DecodedImage:
 # --------------------------------------------------------------------------- reading
 
 
-def read_image(path: str | os.PathLike[str], *, max_pixels: int = DEFAULT_MAX_PIXELS) -> DecodedImage:
-    """Read an image file; raise :class:`InputError` with a one-line message if it can't be used."""
+def read_image(
+    path: str | os.PathLike[str], *, max_pixels: int = DEFAULT_MAX_PIXELS, max_bytes: int = DEFAULT_MAX_BYTES
+) -> DecodedImage:
+    """Read an image file; raise :class:`InputError` with a one-line message if it can't be used.
+
+    Only a regular file of at most ``max_bytes`` is read (see ``common.open_input``).
+    """
     source = os.fspath(path)
     suffix = Path(source).suffix.lower()
     # A file with no extension is identified by content alone; a wrong one is refused early.
@@ -73,19 +81,26 @@ def read_image(path: str | os.PathLike[str], *, max_pixels: int = DEFAULT_MAX_PI
             f"{source}: unsupported format {suffix}{hint}; supported: {listed(IMAGE_INPUT_EXTENSIONS)}"
         )
     # Read the bytes ourselves: cv2.imread cannot open non-ASCII paths on Windows.
-    try:
-        data = Path(source).read_bytes()
-    except FileNotFoundError:
-        raise InputError(f"{source}: file not found") from None
-    except IsADirectoryError:
-        raise InputError(f"{source}: is a folder, not an image file") from None
-    except PermissionError:
-        if Path(source).is_dir():  # Windows reports folders this way
-            raise InputError(f"{source}: is a folder, not an image file") from None
-        raise InputError(f"{source}: permission denied") from None
-    except OSError as error:
-        raise InputError(f"{source}: cannot read the file ({one_line(error.strerror or error)})") from None
+    with open_input(source, "image") as handle:
+        try:
+            size = os.fstat(handle.fileno()).st_size
+            if size > max_bytes:
+                raise _too_large(source, size, max_bytes)
+            data = handle.read(max_bytes + 1)  # a file still growing stops at the cap too
+        except OSError as error:
+            raise InputError(
+                f"{source}: cannot read the file ({one_line(error.strerror or error)})", path=source
+            ) from None
+    if len(data) > max_bytes:
+        raise _too_large(source, len(data), max_bytes)
     return _decode(data, source, max_pixels)
+
+
+def _too_large(source: str, size: int, max_bytes: int) -> InputError:
+    limit = f"{max_bytes / 2**20:,.0f} MB"
+    return InputError(
+        f"{source}: the file is {size / 2**20:,.0f} MB, above the {limit} limit for images", path=source
+    )
 
 
 def read_image_bytes(

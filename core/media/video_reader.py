@@ -22,7 +22,7 @@ import numpy as np
 from PIL import Image
 
 from .animation import animation_frames, open_animation, probe_animation
-from .common import av_message
+from .common import av_message, open_input
 from .formats import ANIMATED_EXTENSIONS, is_animation_header, looks_like_text
 from .orientation import clockwise_degrees, display_matrix, orientation_op, upright
 from .video_types import AudioChunk, ColourTags, SourceDescription, SourceFrame, VideoInfo, VideoInputError
@@ -109,18 +109,14 @@ class VideoReader:
         return VideoInputError(f"{self._source}{problem}")
 
     def _check_file(self) -> None:
-        try:
-            size = self.path.stat().st_size
-            if self.path.is_dir():
-                raise VideoInputError(f"{self._source}: is a folder, not a video file")
-            with open(self.path, "rb") as handle:
+        # A regular file only (a device or a pipe is refused unread); FFmpeg then streams it,
+        # so no byte cap is needed: memory is bounded by the pixel cap per frame.
+        with open_input(self._source, "video", VideoInputError) as handle:
+            try:
+                size = os.fstat(handle.fileno()).st_size
                 head = handle.read(4096)
-        except FileNotFoundError:
-            raise VideoInputError(f"{self._source}: file not found") from None
-        except PermissionError:
-            raise VideoInputError(f"{self._source}: permission denied") from None
-        except OSError as error:
-            raise VideoInputError(f"{self._source}: cannot read the file ({av_message(error)})") from None
+            except OSError as error:
+                raise VideoInputError(f"{self._source}: cannot read the file ({av_message(error)})") from None
         if size == 0:
             raise VideoInputError(f"{self._source} is empty")
         # FFmpeg would open some text as a video (its tty demuxer): refuse text up front.
@@ -315,6 +311,12 @@ class VideoReader:
             container.close()
 
     def _source_frame(self, index: int, frame: Any, stream: Any) -> SourceFrame:
+        if frame.width * frame.height > self._max_pixels:
+            # The header's size was checked when probing, but a stream may change size mid-way.
+            raise VideoInputError(
+                f"{self._source}: frame {index} is {frame.width}x{frame.height} pixels, "
+                f"above the limit of {self._max_pixels:,} pixels"
+            )
         time_base = stream.time_base
         start = stream.start_time or 0
         if self._is_avi:
