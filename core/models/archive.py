@@ -39,7 +39,7 @@ def extract_zip_members(
         infos = zip_file.infolist()
         # A hostile pack is refused as a whole, even if the bad member isn't one we asked for.
         for info in infos:
-            if _unsafe_member_name(info.filename):
+            if unsafe_member_name(info.filename):
                 raise DownloadError(
                     f"refusing {archive.name}: member {info.filename!r} points outside the archive folder"
                 )
@@ -108,7 +108,7 @@ def _extract_member(
     return target
 
 
-def _unsafe_member_name(name: str) -> bool:
+def unsafe_member_name(name: str) -> bool:
     """Absolute (``/x``, ``\\x``, ``\\\\server\\x``), drive-qualified (``C:x``) or with a ``..`` part."""
     if name.startswith(("/", "\\")) or _DRIVE.match(name):
         return True

@@ -74,7 +74,7 @@ def download_file(
     attempts_per_url: int = 5,
     backoff_seconds: float = 2.0,
     quick_retry_seconds: float = 0.5,
-    unreachable_hosts: set[str] | None = None,
+    unreachable_hosts: dict[str, str] | None = None,
     cancel: threading.Event | None = None,
     sleep: Callable[[float], None] = time.sleep,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
@@ -86,7 +86,7 @@ def download_file(
     host that takes longer to accept a connection is treated as unreachable. A host whose name
     does not resolve or that refuses the connection is retried once after
     ``quick_retry_seconds``; a connect timeout is not retried. Unreachable hosts are added to
-    ``unreachable_hosts``, and URLs on hosts already in it are skipped: pass one set to every
+    ``unreachable_hosts`` (host -> why), and URLs on hosts already in it are skipped: pass one dict to every
     call of a run so an offline run answers at once. A caller-supplied ``session`` is used as
     is (its headers, its User-Agent) and not closed. Raises DownloadError when every URL
     failed (HostUnreachableError when no host could be reached at all), the disk is too full
@@ -118,7 +118,7 @@ def download_file(
         attempts_per_url=attempts_per_url,
         backoff_seconds=backoff_seconds,
         quick_retry_seconds=quick_retry_seconds,
-        unreachable_hosts=unreachable_hosts if unreachable_hosts is not None else set(),
+        unreachable_hosts=unreachable_hosts if unreachable_hosts is not None else {},
         cancel=cancel,
         sleep=sleep,
         chunk_size=chunk_size,
@@ -174,7 +174,7 @@ class _Download:
     attempts_per_url: int
     backoff_seconds: float
     quick_retry_seconds: float
-    unreachable_hosts: set[str]
+    unreachable_hosts: dict[str, str]
     cancel: threading.Event | None
     sleep: Callable[[float], None]
     chunk_size: int
@@ -188,21 +188,28 @@ class _Download:
         if self.expected_size is not None:
             check_free_space(self.destination.parent, self.expected_size - self.part.size, self.name)
         failures: list[str] = []
-        unreachable = 0
+        unreachable: list[str] = []  # why each URL's host could not be reached
         for url in self.urls:
             host = host_of(url)
             if host in self.unreachable_hosts:
                 failures.append(f"{url}: skipped, {host} could not be reached a moment ago")
-                unreachable += 1
+                unreachable.append(self.unreachable_hosts[host])
                 continue
             try:
                 self._from_url(url)
             except _NextUrl as failure:
-                log.warning("%s: giving up on %s: %s", self.name, url, failure)
+                # an unreachable host is reported once, by the caller; a failing server is news
+                log.log(
+                    logging.INFO if failure.unreachable else logging.WARNING,
+                    "%s: giving up on %s: %s",
+                    self.name,
+                    url,
+                    failure,
+                )
                 failures.append(f"{url}: {failure}")
                 if failure.unreachable:
-                    self.unreachable_hosts.add(host)
-                    unreachable += 1
+                    self.unreachable_hosts[host] = str(failure)
+                    unreachable.append(str(failure))
                 continue
             try:
                 os.replace(self.part.path, self.destination)
@@ -210,8 +217,10 @@ class _Download:
                 raise DownloadError(f"cannot move {self.part.path} to {self.destination}: {error}") from error
             log.info("downloaded %s from %s", self.name, url)
             return self.destination
-        error = HostUnreachableError if unreachable == len(self.urls) else DownloadError
-        raise error(f"could not download {self.name}: {'; '.join(failures)}")
+        message = f"could not download {self.name}: {'; '.join(failures)}"
+        if len(unreachable) == len(self.urls):
+            raise HostUnreachableError(message, reasons=tuple(dict.fromkeys(unreachable)))
+        raise DownloadError(message)
 
     def _from_url(self, url: str) -> None:
         """Return once the .part holds the verified file; raise _NextUrl when this URL can't."""
@@ -241,9 +250,7 @@ class _Download:
                 unreachable += 1
                 if failure.timed_out or unreachable > 1:
                     raise _NextUrl(str(failure), unreachable=True) from None
-                log.warning(
-                    "%s: %s; trying once more in %.1f s", self.name, failure, self.quick_retry_seconds
-                )
+                log.info("%s: %s; trying once more in %.1f s", self.name, failure, self.quick_retry_seconds)
                 self._wait(self.quick_retry_seconds)
             except _BadBytes as failure:
                 # A file that fails verification is never kept, under any name.

@@ -13,7 +13,14 @@ class DownloadError(FaceDeckError):
 
 class HostUnreachableError(DownloadError):
     """No URL's host could be reached (name not resolved, connection refused or timed out):
-    most likely no network, a firewall or a proxy; a mirror or a local file is the way on."""
+    most likely no network, a firewall or a proxy; a mirror or a local file is the way on.
+
+    ``reasons`` says why, once per distinct cause ("cannot resolve the host name github.com ...").
+    """
+
+    def __init__(self, message: str, *, reasons: tuple[str, ...]) -> None:
+        super().__init__(message)
+        self.reasons = reasons
 
 
 class DownloadCancelled(JobCancelled):

@@ -18,16 +18,19 @@ import logging
 import os
 import tempfile
 import threading
-import zipfile
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import platformdirs
 
 from ..errors import FaceDeckError, UsageError
 from .files import APP_NAME
-from .manifest import Manifest, ModelSpec, PackSpec, load_manifest
+from .manifest import Manifest, ModelSpec, load_manifest
+
+if TYPE_CHECKING:
+    from .fetch import DownloadOutcome
 
 log = logging.getLogger(__name__)
 
@@ -50,10 +53,11 @@ class ModelVerificationError(FaceDeckError):
 class ImportMismatchError(ModelVerificationError):
     """A file offered for import is not the published model; ``trust=True`` accepts it.
 
-    ``sha256`` is the file's hash, so a front end can show what it would trust.
+    ``sha256`` is the file's hash, so a front end can show what it would trust (None when the
+    size alone told the file apart, before any reading).
     """
 
-    def __init__(self, message: str, *, path: str, model: str, sha256: str) -> None:
+    def __init__(self, message: str, *, path: str, model: str, sha256: str | None) -> None:
         super().__init__(message, path=path, model=model)
         self.sha256 = sha256
 
@@ -231,49 +235,11 @@ class ModelStore:
 
     # ----- import and remove --------------------------------------------------------------
     def import_file(self, model_id: str, source: Path, *, trust: bool = False) -> ModelState:
-        """Copy a file the user already has into the store, hashing it during the copy."""
-        spec = self._spec(model_id)
-        source = Path(source)
-        if not source.is_file():
-            raise UsageError(f"{source} is not a file")
-        self.directory.mkdir(parents=True, exist_ok=True)
-        destination = self.directory / spec.file
-        if destination.exists() and os.path.samefile(source, destination):
-            digest = self.sha256(destination, rehash=True)
-            return self._accept_import(spec, destination, digest, trust, source)
-        handle, temporary_name = tempfile.mkstemp(dir=self.directory, prefix=f".{spec.file}.", suffix=".part")
-        temporary = Path(temporary_name)
-        hasher = hashlib.sha256()
-        try:
-            with os.fdopen(handle, "wb") as target, open(source, "rb") as origin:
-                while chunk := origin.read(HASH_CHUNK):
-                    hasher.update(chunk)
-                    target.write(chunk)
-            state = self._accept_import(spec, temporary, hasher.hexdigest(), trust, source)
-            os.replace(temporary, destination)
-        except BaseException:
-            temporary.unlink(missing_ok=True)
-            raise
-        self.remember(destination, hasher.hexdigest())
-        log.info("imported %s from %s as %s", spec.id, source, state.status.value)
-        return ModelState(spec, state.status, destination, destination.stat().st_size, hasher.hexdigest())
+        """Copy a file the user already has into the store, hashing it during the copy
+        (folders and packs: ``importer.import_path``)."""
+        from .importer import import_file  # the importer builds on this module
 
-    def _accept_import(
-        self, spec: ModelSpec, path: Path, digest: str, trust: bool, source: Path
-    ) -> ModelState:
-        status = self.judge(spec, digest)
-        if status is ModelStatus.CORRUPT:
-            if not trust:
-                raise ImportMismatchError(
-                    f"{source} is not the published {spec.id}: its SHA-256 is {digest}, "
-                    f"expected {spec.sha256}",
-                    path=str(source),
-                    model=spec.id,
-                    sha256=digest,
-                )
-            self.trust(spec.id, digest)
-            status = ModelStatus.TRUSTED
-        return ModelState(spec, status, path, path.stat().st_size, digest)
+        return import_file(self, self._spec(model_id), Path(source), trust=trust)
 
     def remove(self, model_id: str) -> bool:
         spec = self._spec(model_id)
@@ -292,19 +258,6 @@ class ModelStore:
         return specs[0]
 
     # ----- downloads ----------------------------------------------------------------------
-    def plan_downloads(self, specs: Iterable[ModelSpec]) -> tuple[list[ModelSpec], list[PackSpec]]:
-        """Which direct files and which packs are needed for ``specs`` that are not already good."""
-        direct: list[ModelSpec] = []
-        packs: dict[str, PackSpec] = {}
-        for spec in specs:
-            if self.state(spec, hash_files=True).status in (ModelStatus.VERIFIED, ModelStatus.TRUSTED):
-                continue
-            if spec.pack:
-                packs[spec.pack] = self.manifest.packs[spec.pack]
-            else:
-                direct.append(spec)
-        return direct, list(packs.values())
-
     def download(
         self,
         specs: Sequence[ModelSpec],
@@ -313,58 +266,18 @@ class ModelStore:
         mirror: str | None = None,
         cancel: threading.Event | None = None,
         download_file: Callable | None = None,
-    ) -> list[Path]:
-        """Fetch and verify ``specs`` (packs are unpacked to the members asked for)."""
-        from . import download as downloads  # imports requests: only when downloading
-        from .archive import extract_zip_members
+        on_outcome: Callable[[DownloadOutcome], None] | None = None,
+    ) -> list[DownloadOutcome]:
+        """Fetch and verify ``specs``: one outcome per model, a failed one not stopping the rest
+        (``fetch.download_models``)."""
+        from .fetch import download_models  # imports requests: only when downloading
 
-        fetch = download_file or downloads.download_file
-        self.directory.mkdir(parents=True, exist_ok=True)
-        direct, packs = self.plan_downloads(specs)
-        written: list[Path] = []
-        for spec in direct:
-            path = fetch(
-                spec.urls,
-                self.directory / spec.file,
-                expected_size=spec.size,
-                expected_sha256=spec.sha256,
-                progress=progress,
-                mirror=mirror,
-                cancel=cancel,
-            )
-            self.remember(path, spec.sha256)
-            written.append(path)
-        wanted = {spec.id for spec in specs}
-        for pack in packs:
-            members = [self.manifest.models[member] for member in pack.members if member in wanted]
-            with tempfile.TemporaryDirectory(dir=self.directory, prefix=".pack-") as scratch:
-                archive = fetch(
-                    pack.urls,
-                    Path(scratch) / pack.file,
-                    expected_size=pack.size,
-                    expected_sha256=pack.sha256,
-                    progress=progress,
-                    mirror=mirror,
-                    cancel=cancel,
-                )
-                for path in extract_zip_members(
-                    archive, self._member_names(archive, members), self.directory
-                ):
-                    member = self.manifest.by_file(path.name)
-                    assert member is not None  # only the members' own files are extracted
-                    self.remember(path, member.sha256)
-                    written.append(path)
-        return written
-
-    @staticmethod
-    def _member_names(archive: Path, members: Sequence[ModelSpec]) -> dict[str, tuple[int, str]]:
-        """Map each wanted model to its entry in the zip, whether at the root or in a folder."""
-        with zipfile.ZipFile(archive) as bundle:
-            names = bundle.namelist()
-        mapping: dict[str, tuple[int, str]] = {}
-        for spec in members:
-            entry = next(
-                (name for name in names if name.replace("\\", "/").rsplit("/", 1)[-1] == spec.file), spec.file
-            )
-            mapping[entry] = (spec.size, spec.sha256)
-        return mapping
+        return download_models(
+            self,
+            specs,
+            progress=progress,
+            mirror=mirror,
+            cancel=cancel,
+            download_file=download_file,
+            on_outcome=on_outcome,
+        )

@@ -39,29 +39,31 @@ def test_an_unresolvable_host_gets_one_quick_retry_then_a_clear_error(sleeps, tm
     assert "cannot resolve the host name models.invalid" in message and "\n" not in message
     assert caught.value.code == "download"  # same exit status as any failed download
     assert sleeps.calls == [0.5]  # not 2, 4, 8, 16 s
+    assert caught.value.reasons == ("cannot resolve the host name models.invalid (no network or DNS?)",)
     assert not destination.exists() and not part_of(destination).exists()
 
 
 def test_a_refused_connection_is_retried_once_and_its_host_skipped_later_in_the_run(sleeps, tmp_path):
     refused = unused_port_url("/a.onnx")
-    unreachable: set[str] = set()
+    unreachable: dict[str, str] = {}
     with pytest.raises(HostUnreachableError, match="cannot connect to 127.0.0.1:.*refused"):
         fetch(refused, tmp_path / "a.onnx", sleeps, unreachable_hosts=unreachable)
     assert sleeps.calls == [0.5]
-    assert unreachable == {urlsplit(refused).netloc}
+    assert list(unreachable) == [urlsplit(refused).netloc]
 
     # the next file on the same host: no attempt, no wait
-    with pytest.raises(HostUnreachableError, match="could not be reached a moment ago"):
+    with pytest.raises(HostUnreachableError, match="could not be reached a moment ago") as caught:
         fetch(
             refused.replace("/a.onnx", "/b.onnx"), tmp_path / "b.onnx", sleeps, unreachable_hosts=unreachable
         )
     assert sleeps.calls == [0.5]
+    assert len(caught.value.reasons) == 1 and "refused" in caught.value.reasons[0]  # the first cause, kept
 
 
 def test_a_host_known_unreachable_is_not_contacted(server, sleeps, tmp_path):
     url = server.add("/m.onnx", BODY)
     with pytest.raises(HostUnreachableError):
-        fetch(url, tmp_path / "m.onnx", sleeps, unreachable_hosts={urlsplit(url).netloc})
+        fetch(url, tmp_path / "m.onnx", sleeps, unreachable_hosts={urlsplit(url).netloc: "refused"})
     assert server.records_for("/m.onnx") == []
 
 

@@ -123,8 +123,15 @@ def test_import_matching_differing_and_trusted(store, files, tmp_path):
     store.remove("inswapper_128")
     with pytest.raises(ImportMismatchError, match="is not the published inswapper_128") as caught:
         store.import_file("inswapper_128", other)
-    assert caught.value.model == "inswapper_128" and caught.value.sha256 in str(caught.value)
+    # a size that cannot match is told apart before reading a byte
+    assert caught.value.model == "inswapper_128" and caught.value.sha256 is None
+    assert f"1234 bytes, expected {len(swapper.data)}" in str(caught.value)
     assert "--trust" not in str(caught.value)
+    same_size = tmp_path / "downloads" / "same_size.onnx"
+    same_size.write_bytes(bytes(reversed(swapper.data)))
+    with pytest.raises(ImportMismatchError) as caught:
+        store.import_file("inswapper_128", same_size)
+    assert caught.value.sha256 is not None and caught.value.sha256 in str(caught.value)
     assert not (store.directory / swapper.name).exists()
     assert [p.name for p in store.directory.iterdir() if p.suffix == ".part"] == []
 
