@@ -68,9 +68,7 @@ def _folder(path: Path, origin: str, check: bool) -> Path:
             return path
         if existing == path:
             raise UsageError(f"{origin} {path} is a file, not a folder", path=str(path))
-        raise UsageError(
-            f"{origin} {path} cannot be a folder: {existing} is a file", path=str(existing)
-        )
+        raise UsageError(f"{origin} {path} cannot be a folder: {existing} is a file", path=str(existing))
     return path
 
 

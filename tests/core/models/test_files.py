@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import pytest
+
+from facedeck.core.errors import UsageError
 from facedeck.core.models import files as model_files
 from facedeck.core.models.files import Role
 
@@ -47,10 +50,6 @@ def test_swapper_prefers_the_requested_precision(tmp_path):
 
 
 def test_a_models_dir_that_is_a_file_is_named_with_its_origin(tmp_path, monkeypatch):
-    import pytest
-
-    from facedeck.core.errors import UsageError
-
     afile = tmp_path / "models.txt"
     afile.write_text("not a folder")
     with pytest.raises(UsageError, match=r"^--models-dir .*models\.txt is a file, not a folder$"):
