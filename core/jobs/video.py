@@ -14,19 +14,20 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Final, TypeVar
 
 import numpy as np
 
-from ..errors import JobCancelled, NoFaceError
+from ..errors import FieldProblem, InvalidJobError, JobCancelled, NoFaceError
 from ..faces.session import Region
 from ..media.encoding import EncoderSettings
 from ..media.formats import container_format_for
 from ..media.output import AtomicOutput, check_output_location
+from ..media.trim import items_between
 from ..media.video_reader import VideoReader
-from ..media.video_types import AudioChunk, SourceFrame
+from ..media.video_types import AudioChunk, SourceFrame, VideoInfo
 from ..media.video_writer import VideoWriter
 from ..models.library import ModelLibrary
 from ..tracking.tracker import TrackerSettings
@@ -34,8 +35,9 @@ from .assignment import build_session
 from .events import EventSink, JobWarning, Preview, progress_of
 from .inputs import JobInputs
 from .result import JobResult
-from .spec import JobKind, SwapJob
+from .spec import JobKind, SwapJob, Trim
 from .stream import FrameStream
+from .timecode import format_time
 
 log = logging.getLogger(__name__)
 
@@ -107,6 +109,35 @@ def encoder_settings(job: SwapJob) -> EncoderSettings:
     return settings
 
 
+def check_trim(trim: Trim, info: VideoInfo, label: str) -> None:
+    """InvalidJobError when the span does not lie within the video (when its length is known)."""
+    duration = info.duration
+    if duration is None:
+        return  # a span past the end then finds no frames, which is reported as such
+    # a time a player rounds the length to (12.5 for 12.48 s) still counts as the end
+    slack = float(1 / info.average_rate) if info.average_rate else 0.05
+    length = f"{label} is {format_time(duration)} long"
+    problems = []
+    if trim.start >= duration:
+        problems.append(FieldProblem("trim.start", f"{format_time(trim.start)} is past the end ({length})"))
+    if trim.end is not None and trim.end > duration + slack:
+        problems.append(FieldProblem("trim.end", f"{format_time(trim.end)} is past the end ({length})"))
+    if problems:
+        raise InvalidJobError(problems)
+
+
+def _expected_frames(job: SwapJob, info: VideoInfo) -> int | None:
+    """Frames the job will write, for progress: all of them, or about the trimmed span's share."""
+    if job.trim is None:
+        return info.frame_count
+    end = job.trim.end if job.trim.end is not None else info.duration
+    if end is None or not info.average_rate:
+        return None
+    if info.duration is not None:
+        end = min(end, info.duration)
+    return max(1, round((end - job.trim.start) * float(info.average_rate)))
+
+
 def run_video(
     library: ModelLibrary, job: SwapJob, inputs: JobInputs, emit: EventSink, cancel: threading.Event
 ) -> JobResult:
@@ -122,6 +153,8 @@ def run_video(
         output = inputs.scratch_path("." + fmt)
     reader = VideoReader(inputs.local_path(job.target))
     try:
+        if job.trim is not None:
+            check_trim(job.trim, reader.info, job.target.label)
         session = build_session(library, job.faces, job.options, inputs)
         tracker = TrackerSettings(detect_every=job.tracker.detect_every, smoothing=job.tracker.smoothing)
         stream = FrameStream(session, tracker)
@@ -189,7 +222,7 @@ class _Pipeline:
             active_writer = writer
 
             def decode() -> None:
-                for item in self.reader.items(with_audio=encoder.audio):
+                for item in self._source(with_audio=encoder.audio):
                     if not _put(self.decoded, item, self.stop):
                         return
                 _put(self.decoded, _END, self.stop)
@@ -216,13 +249,9 @@ class _Pipeline:
             for stage in stages:
                 stage.join()
             _raise_stage_errors(stages)
+            self._check_counts()  # before closing: a writer with no frames has its own, vaguer complaint
             writer.close()
             writer = None
-            label = self.job.target.label
-            if self.counts["frames"] == 0:
-                raise NoFaceError(f"{label} has no frames to process", path=label)
-            if self.counts["with_faces"] == 0:
-                raise NoFaceError(f"no face found in any frame of {label}", path=label)
             target.commit()
             return self.counts, encoder_name
         except BaseException:
@@ -237,9 +266,27 @@ class _Pipeline:
         finally:
             self.stop.set()
 
+    def _check_counts(self) -> None:
+        """A finished run that wrote no frame, or found no face anywhere, is a failure."""
+        label = self.job.target.label
+        if self.counts["frames"] == 0 and self.job.trim is not None:
+            trim = self.job.trim
+            span = f"from {format_time(trim.start)}" + (f" to {format_time(trim.end)}" if trim.end else "")
+            raise InvalidJobError([FieldProblem("trim", f"{label} has no frames {span}")])
+        if self.counts["frames"] == 0:
+            raise NoFaceError(f"{label} has no frames to process", path=label)
+        if self.counts["with_faces"] == 0:
+            raise NoFaceError(f"no face found in any frame of {label}", path=label)
+
+    def _source(self, *, with_audio: bool) -> Iterator[SourceFrame | AudioChunk]:
+        trim = self.job.trim
+        if trim is None:
+            return self.reader.items(with_audio=with_audio)
+        return items_between(self.reader, trim.start, trim.end, with_audio=with_audio)
+
     def _process(self) -> None:
         counts = self.counts
-        total = self.reader.info.frame_count
+        total = _expected_frames(self.job, self.reader.info)
         preview_every = self.job.preview_every
         last_report = last_preview = 0.0
         skipped = 0

@@ -1,0 +1,114 @@
+"""Running ``swap`` over its targets: one job per target through one model library.
+
+A single target behaves as it always has: its failure is the command's failure. In a
+batch (several targets, a folder or a glob) a failed target is reported and the next one
+runs; the summary lists every failure and the exit status is the first failure's.
+What no other target could get past stops a batch at once: missing or unusable models,
+the runtime, a bad source photo, an interruption.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from ...core.errors import FaceDeckError, InvalidJobError
+from ...core.jobs.result import JobResult
+from ...core.jobs.runner import run_job
+from ...core.jobs.spec import JobKind, SwapJob
+from ...core.media.formats import is_video_input
+from ...core.models import files as model_files
+from ...core.models.library import ModelLibrary
+from ...core.runtime.install import check_onnxruntime
+from ..errors import exit_code
+from .swap_report import ProgressReporter, report_failure, report_result, report_summary
+from .targets import Namer, expand_targets
+
+JobBuilder = Callable[..., SwapJob]
+# Failures that every later target would meet too.
+STOPS_THE_BATCH = frozenset(
+    {
+        "model_missing",
+        "model_load",
+        "model_verification",
+        "manifest",
+        "provider",
+        "runtime_install",
+        "cancelled",
+    }
+)
+
+
+def run_swaps(args: argparse.Namespace, build_job: JobBuilder) -> int:
+    targets = expand_targets(args.target)
+    namer = Namer(args.output, args.name_pattern, targets.batch)
+    check_onnxruntime()
+    library = ModelLibrary(model_files.resolve_models_dir(args.models_dir), args.provider)
+    namer.make_folder()
+    try:
+        if not targets.batch:
+            target = targets.paths[0]
+            video = is_video_input(target)
+            job = build_job(args, target, namer.output_for(target, 1, video), video=video)
+            report_result(_run(library, job, target, Path(target).name, args.json), target, as_json=args.json)
+            return 0
+        return _run_batch(args, build_job, library, targets.paths, namer)
+    finally:
+        namer.remove_empty_folders()
+
+
+def _run(library: ModelLibrary, job: SwapJob, target: str, label: str, as_json: bool) -> JobResult:
+    reporter = ProgressReporter(target, label, as_json=as_json, video=job.kind is JobKind.VIDEO)
+    try:
+        return run_job(library, job, events=reporter)
+    finally:
+        reporter.close()
+
+
+def _run_batch(
+    args: argparse.Namespace, build_job: JobBuilder, library: ModelLibrary, paths: list[str], namer: Namer
+) -> int:
+    failures: list[tuple[str, FaceDeckError]] = []
+    sources = _source_names(args)
+    count = len(paths)
+    for index, target in enumerate(paths, 1):
+        label = f"[{index}/{count}] {Path(target).name}"
+        if not args.json:
+            print(label, file=sys.stderr, flush=True)
+        try:
+            video = is_video_input(target)
+            job = build_job(args, target, namer.output_for(target, index, video), video=video, batch=True)
+            result = _run(library, job, target, label, args.json)
+        except FaceDeckError as error:
+            if error.code in STOPS_THE_BATCH or _about_sources(error, target, sources):
+                raise
+            failures.append((target, error))
+            report_failure(target, error, as_json=args.json)
+            continue
+        report_result(result, target, as_json=args.json)
+    status = exit_code(failures[0][1]) if failures else 0
+    report_summary(count, failures, status, as_json=args.json)
+    return status
+
+
+def _source_names(args: argparse.Namespace) -> set[str]:
+    photos = [*args.source, *(path for pair in args.map for path in pair)]
+    if args.reference is not None:
+        photos.append(args.reference)
+    return {Path(photo).name for photo in photos}
+
+
+def _about_sources(error: FaceDeckError, target: str, sources: set[str]) -> bool:
+    """Whether ``error`` is about a source or reference photo (then every target would fail)."""
+    if isinstance(error, InvalidJobError):
+        # all about the photos: a problem with the target (or a frame of it) is the target's own
+        fields = [problem.field for problem in error.problems]
+        return bool(fields) and all(
+            field.startswith("faces.") and not field.endswith(".time") for field in fields
+        )
+    if error.path is None:
+        return False
+    name = Path(error.path).name
+    return name in sources and name != Path(target).name
