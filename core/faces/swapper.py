@@ -13,6 +13,7 @@ from google.protobuf.message import DecodeError  # type: ignore[import-untyped] 
 from onnx import numpy_helper
 from onnx.checker import ValidationError
 
+from ..models.contract import format_shape
 from ..models.files import Role
 from ..models.manifest import ModelSpec
 from .align import alignment_matrix, arcface_template
@@ -51,8 +52,9 @@ class FaceSwapper(OnnxModel):
             raise self.fault("not an inswapper model: it has no initializers (the emap is the last)")
         emap = numpy_helper.to_array(model.graph.initializer[-1]).astype(np.float32)
         if emap.shape != (EMBEDDING_SIZE, EMBEDDING_SIZE):
+            shape = format_shape(emap.shape)
             raise self.fault(
-                f"not an inswapper model: its last initializer (the emap) has shape {list(emap.shape)}, "
+                f"not an inswapper model: its last initializer (the emap) has shape {shape}, "
                 f"expected [{EMBEDDING_SIZE},{EMBEDDING_SIZE}]"
             )
         return emap

@@ -157,7 +157,10 @@ FAULTS: dict[str, tuple[Callable[[Data], None], str]] = {
         lambda d: d["licenses"]["insightface-noncommercial"].pop("url"),
         "licenses 'insightface-noncommercial': no 'url'",
     ),
-    "models not a list": (lambda d: put("models", {"id": "x"})(d), "the manifest: 'models' must be a non-empty"),
+    "models not a list": (
+        lambda d: put("models", {"id": "x"})(d),
+        "the manifest: 'models' must be a non-empty",
+    ),
     "unknown top-level key": (lambda d: put("model", [])(d), "the manifest: unknown key 'model'"),
 }
 
@@ -199,5 +202,7 @@ def test_facedeck_manifest_points_load_manifest_at_another_file(
     assert load_manifest().models["inswapper_128"].purpose == "a private mirror's swapper"
     drop("dtype")(swapper_input(data))
     monkeypatch.setenv(MANIFEST_ENV, str(write(tmp_path / "broken.toml", data)))
-    with pytest.raises(ManifestError, match=r"broken\.toml: models\[3\] 'inswapper_128': contract input 'target'"):
+    with pytest.raises(
+        ManifestError, match=r"broken\.toml: models\[3\] 'inswapper_128': contract input 'target'"
+    ):
         load_manifest()

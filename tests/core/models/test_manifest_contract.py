@@ -120,9 +120,9 @@ def test_outputs_count_dtype_shape_and_name() -> None:
     )
     restorer_in = [Node("input", FLOAT, [1, 3, 512, 512])]
     # the restorer's contract names its output, so the name is checked too
-    assert signature_mismatch(contract("gfpgan_1.4"), restorer_in, [Node("1288", FLOAT, [1, 3, 512, 512])]) == (
-        "output 1 is '1288', expected 'output'"
-    )
+    assert signature_mismatch(
+        contract("gfpgan_1.4"), restorer_in, [Node("1288", FLOAT, [1, 3, 512, 512])]
+    ) == ("output 1 is '1288', expected 'output'")
 
 
 def scrfd_outputs(strides: int, with_kps: bool, batch_axis: bool = False) -> list[Node]:
@@ -135,7 +135,9 @@ def scrfd_outputs(strides: int, with_kps: bool, batch_axis: bool = False) -> lis
     ("strides", "with_kps", "batch_axis"),
     [(3, True, False), (3, False, False), (5, True, False), (5, False, True), (3, True, True)],
 )
-def test_every_scrfd_layout_facedeck_decodes_is_accepted(strides: int, with_kps: bool, batch_axis: bool) -> None:
+def test_every_scrfd_layout_facedeck_decodes_is_accepted(
+    strides: int, with_kps: bool, batch_axis: bool
+) -> None:
     inputs = [Node("input.1", FLOAT, [1, 3, "?", "?"])]
     outputs = scrfd_outputs(strides, with_kps, batch_axis)
     assert signature_mismatch(contract("det_10g"), inputs, outputs) is None
@@ -145,7 +147,9 @@ def test_scrfd_layouts_it_cannot_decode_are_refused() -> None:
     detector = contract("det_10g")
     inputs = [Node("input.1", FLOAT, [1, 3, 640, 640])]
     nine = scrfd_outputs(3, True)
-    assert signature_mismatch(detector, inputs, nine[:8]) == "expects 6, 9, 10 or 15 outputs, this file gives 8"
+    assert (
+        signature_mismatch(detector, inputs, nine[:8]) == "expects 6, 9, 10 or 15 outputs, this file gives 8"
+    )
     wrong_box = [*nine[:3], Node("b", FLOAT, ["anchors", 5]), *nine[4:]]
     assert signature_mismatch(detector, inputs, wrong_box) == (
         "output 4 ('b') expects float32 [...,4], this file gives float32 [anchors,5]"
