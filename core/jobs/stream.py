@@ -90,7 +90,9 @@ class FrameStream:
             result = session.process(np.array(frame_bgr, copy=True), faces=chosen)
         except FRAME_ERRORS as error:
             self.errors += 1
-            log.warning("frame at %.3f s failed: %s", timestamp, error)
+            # not a warning: the caller reports result.error (a video fails with it, a live view
+            # shows it), and a second copy on stderr would break the CLI's one-line errors
+            log.debug("frame at %.3f s failed: %s", timestamp, error)
             return FrameResult(frame_bgr, 0, 0, error=error)
         if not result.faces_swapped:
             return FrameResult(frame_bgr, len(faces), 0, result.timings, faces=faces)
