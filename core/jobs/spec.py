@@ -17,6 +17,7 @@ from urllib.parse import urlparse
 from ..errors import FieldProblem, InvalidJobError
 from ..faces.options import SelectionMode, SwapOptions
 from ..limits import limits
+from ..models.manifest import load_manifest
 from .fields import check_ranges, from_plain, to_plain
 from .timecode import format_time
 
@@ -233,6 +234,7 @@ class SwapJob:
             found += face.problems(where)
         found += self._assignment_problems()
         found += self._trim_problems()
+        found += _swapper_problems(self.options.swapper_file)
         found += self._output_problems()
         return found
 
@@ -282,3 +284,14 @@ class SwapJob:
     def local_paths(self) -> list[str]:
         """The local files the job reads: an output must never be one of them."""
         return [ref.path for _, ref in self.media() if ref.path is not None]
+
+
+def _swapper_problems(file: str | None) -> list[FieldProblem]:
+    if file is None:
+        return []
+    known = [spec.file for spec in load_manifest().for_role("swapper")]
+    if file in known:
+        return []
+    return [
+        FieldProblem("options.swapper_file", f"{file!r} is not a swapper model (known: {', '.join(known)})")
+    ]

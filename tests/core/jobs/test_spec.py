@@ -19,6 +19,7 @@ from facedeck.core.jobs.spec import (
     OutputSpec,
     SwapJob,
     TrackerOptions,
+    Trim,
 )
 
 
@@ -177,3 +178,64 @@ def test_reference_selection_needs_a_reference(files):
 def test_not_an_object():
     with pytest.raises(InvalidJobError, match="job: expected an object, got a list"):
         SwapJob.from_dict([1, 2])
+
+
+@pytest.mark.parametrize(
+    ("edit", "expected"),
+    [
+        (
+            lambda d: d["options"].update(detector_size=500),
+            "options.detector_size: 500 is not a multiple of 32",
+        ),
+        (
+            lambda d: d["options"].update(detector_size=64),
+            "options.detector_size: 64 is out of range (160 to 2048)",
+        ),
+        (
+            lambda d: d["options"].update(detector_threshold=1.0),
+            "options.detector_threshold: 1.0 is out of range",
+        ),
+        (
+            lambda d: d["options"].update(distance_threshold=2.5),
+            "options.distance_threshold: 2.5 is out of range",
+        ),
+        (
+            lambda d: d["output"].update(encoder_threads=0),
+            "output.encoder_threads: 0 is out of range (1 to 64)",
+        ),
+        (
+            lambda d: d["options"].update(swapper_file="other.onnx"),
+            "options.swapper_file: 'other.onnx' is not a",
+        ),
+        (lambda d: d.update(trim={"start": 1.0}), "trim: only a video can be trimmed, and a.png is an image"),
+        (lambda d: d.update(trim={"start": -1.0}), "trim.start: -1.0 is out of range"),
+        (
+            lambda d: d["faces"].update(reference={"media": {"path": d["target"]["path"]}, "time": 2.0}),
+            "faces.reference.time: a frame time needs a video, and a.png is not one",
+        ),
+    ],
+)
+def test_option_limits_and_new_fields_are_checked_in_a_job(files, edit, expected):
+    data = base(files)
+    edit(data)
+    found = problems_of(data)
+    assert any(problem.startswith(expected) for problem in found), found
+
+
+def test_trim_end_must_follow_its_start_and_the_frame_time_round_trips(files):
+    job = SwapJob(
+        kind=JobKind.VIDEO,
+        target=MediaRef.of(files["target.mp4"]),
+        faces=FaceAssignment(
+            sources=[FaceRef(MediaRef.of(files["a.png"]))],
+            reference=FaceRef(MediaRef.of(files["target.mp4"]), face=1, time=62.5),
+        ),
+        options=SwapOptions(selection=SelectionMode.REFERENCE),
+        trim=Trim(start=3.0, end=2.0),
+    )
+    again = SwapJob.from_dict(json.loads(json.dumps(job.to_dict())))
+    assert again == job and again.faces.reference.time == 62.5
+    assert [str(problem) for problem in again.problems()] == ["trim.end: 2 s is not after the start (3 s)"]
+    # unset optional parts stay off the wire, so readers without them still accept the job
+    plain = base(files)
+    assert "trim" not in plain and "time" not in plain["faces"]["sources"][0]

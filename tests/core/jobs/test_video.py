@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 
 import numpy as np
 import pytest
 
-from facedeck.core.errors import JobCancelled
+from facedeck.core.errors import InvalidJobError, JobCancelled
 from facedeck.core.faces.recognizer import l2_normalize
 from facedeck.core.faces.selection import SelectionMode
 from facedeck.core.faces.session import SwapOptions
@@ -22,6 +23,7 @@ from facedeck.core.jobs.spec import (
     OutputSpec,
     SwapJob,
     TrackerOptions,
+    Trim,
 )
 from facedeck.core.models.library import ModelLibrary
 from facedeck.core.runtime.providers import select_provider
@@ -241,4 +243,64 @@ def test_encoder_failure_midway_removes_the_partial_output(tmp_path, models, pho
     job = video_job(clip, output, FaceAssignment(sources=[face(photos["yellow"])]), encoder=LOSSLESS)
     with pytest.raises(OSError, match="No space left"):
         run_job(library_for(models), job)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.mp4"]
+
+
+def draw_numbered(index, image):
+    """A still background, a red face moving right and a black bar as long as the frame's number.
+
+    The background stays still so the encoder keeps its keyframe interval (a new noise
+    pattern every frame would make every frame a keyframe); the bar names the frame.
+    """
+    grey_background(0, image)
+    draw_square_face(image, RED, red_x(index), 40, SIDE)
+    image[200:230, : 4 * (index + 1)] = 0
+
+
+def frame_number(frame) -> int:
+    return int(np.count_nonzero(frame[215].max(axis=1) < 50)) // 4 - 1
+
+
+@pytest.mark.parametrize("suffix", [".mp4", ".avi"])
+def test_trim_keeps_the_right_frames_and_audio_from_time_zero(tmp_path, models, photos, monkeypatch, suffix):
+    # mpeg4 puts a keyframe every 12 frames: the MP4 is sought to frame 24 and decoded on
+    # from there (VideoReader.items, which decodes from the start, must not run); AVI has
+    # no timestamps to seek by and is decoded from the start
+    from facedeck.core.media.video_reader import VideoReader
+
+    clip = make_clip(
+        tmp_path / f"in{suffix}", frames=48, size=SIZE, fps=24, codec="mpeg4", draw=draw_numbered
+    )
+    assert [frame_number(frame) for frame in decode_frames(clip)] == list(range(48))
+    if suffix == ".mp4":
+        monkeypatch.setattr(VideoReader, "items", lambda *a, **k: pytest.fail("decoded from the start"))
+    output = tmp_path / f"out{suffix}"
+    job = dataclasses.replace(
+        video_job(clip, output, FaceAssignment(sources=[face(photos["yellow"])]), detect_every=1),
+        trim=Trim(start=1.25, end=1.75),
+    )
+    result = run_job(library_for(models), job)
+    assert result.frames == 12
+    frames = decode_frames(output)
+    assert [frame_number(frame) for frame in frames] == list(range(30, 42))
+    if suffix == ".mp4":
+        assert frame_times(output) == pytest.approx([i / 24 for i in range(12)], abs=1e-3)
+    want = painted_colour(models, YELLOW)
+    for index, frame in enumerate(frames):
+        np.testing.assert_allclose(centre(frame, red_x(30 + index), 40), want, atol=12)
+    ((_, seconds),) = audio_info(output)
+    assert seconds == pytest.approx(0.5, abs=0.05)
+
+
+def test_trim_past_the_end_is_refused_before_anything_is_written(tmp_path, models, photos):
+    clip = make_clip(tmp_path / "in.mp4", frames=12, size=SIZE, fps=24, draw=draw_red_late, audio=False)
+    output = tmp_path / "out.mp4"
+    job = dataclasses.replace(
+        video_job(clip, output, FaceAssignment(sources=[face(photos["yellow"])])), trim=Trim(start=2.0)
+    )
+    with pytest.raises(InvalidJobError) as caught:
+        run_job(library_for(models), job)
+    assert [str(problem) for problem in caught.value.problems] == [
+        "trim.start: 2 s is past the end (in.mp4 is 0.5 s long)"
+    ]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.mp4"]
