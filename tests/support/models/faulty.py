@@ -5,7 +5,8 @@ given (it answers zeros); onnxruntime loads it, and FaceDeck must refuse it when
 signature differs from the manifest contract. :func:`drop_last_output` removes an output
 from a built stand-in. :func:`build_swapper_failing_at_run` has a contract-conforming
 signature whose open dims hide a fault that shows only when it runs: a Reshape that cannot
-work, or an output of half the size.
+work, or an output of half the size. :func:`build_unloadable` is an ONNX file whose graph
+onnxruntime refuses to load.
 """
 
 from __future__ import annotations
@@ -86,3 +87,19 @@ def build_swapper_failing_at_run(path: str | Path, fault: str) -> Path:
         [vi("output", F32, [1, 3, "oh", "ow"])],
         "failing_swapper",
     )
+
+
+def build_unloadable(path: str | Path) -> Path:
+    """A well-formed ONNX file whose graph onnxruntime refuses: its only node is an op no one defines."""
+    g = Graph()
+    g.op("NoSuchOperator", "target", out="output")
+    graph = onnx.helper.make_graph(
+        g.nodes,
+        "unloadable",
+        [vi("target", F32, [1, 3, 128, 128]), vi("source", F32, [1, 512])],
+        [vi("output", F32, [1, 3, 128, 128])],
+    )
+    model = onnx.helper.make_model(graph, opset_imports=[onnx.helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    onnx.save(model, str(path))  # not checked: the checker would refuse it as onnxruntime does
+    return Path(path)
