@@ -1,0 +1,56 @@
+"""The front door starts fast: building the argument parser imports nothing heavy.
+
+Start-up time itself is measured by bench/bench_startup.py (timings do not belong in
+tests); what a test can pin down without a clock is *why* start-up is fast: which
+modules a command loads. Each heavy module below costs 60-1100 ms to import here.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+HEAVY = ("numpy", "cv2", "onnx", "onnxruntime", "av", "requests", "PySide6", "runpod")
+
+
+def imported_modules(*args: str) -> set[str]:
+    """Top-level packages a real ``facedeck`` process imports, from ``python -X importtime``."""
+    result = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "facedeck.desktop", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode in (0, 1), result.stderr[-2000:]
+    names = set()
+    for line in result.stderr.splitlines():
+        if line.startswith("import time:") and "|" in line:
+            names.add(line.rsplit("|", 1)[1].strip().split(".")[0])
+    assert "facedeck" in names  # the parse worked: an empty set would pass everything below
+    return names
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("--version",),
+        ("--help",),
+        ("--headless", "--help"),
+        ("--headless", "--version"),
+        ("--headless", "swap", "--help"),
+        ("--headless", "models", "--help"),
+        ("--headless", "models", "download", "--help"),
+    ],
+    ids=" ".join,
+)
+def test_help_and_version_import_nothing_heavy(args):
+    assert imported_modules(*args).isdisjoint(HEAVY)
+
+
+def test_doctor_imports_only_what_it_reports_on(tmp_path):
+    # doctor reports onnxruntime (which needs numpy) and PyAV; nothing else heavy
+    names = imported_modules("--headless", "doctor", "--models-dir", str(tmp_path))
+    assert names.isdisjoint({"cv2", "onnx", "requests", "PySide6", "runpod"})
+    assert {"onnxruntime", "av"} <= names
