@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import importlib
 import pkgutil
+import shlex
 
 import facedeck.core
 from facedeck.core import errors
@@ -48,8 +49,9 @@ def test_cancel_does_not_shadow_asyncio():
 def test_core_messages_name_no_command_and_the_cli_adds_the_hint(tmp_path):
     missing = ModelMissingError(["inswapper_128.onnx"], str(tmp_path), ids=["inswapper_128"])
     assert "facedeck" not in str(missing)
-    assert f'facedeck --headless models download inswapper_128 --models-dir "{tmp_path}"' in cli_message(
-        missing
+    # quoted for a POSIX shell (shlex); test_cli_models_offline.py runs such a command as printed
+    assert f"facedeck --headless models download inswapper_128 --models-dir {shlex.quote(str(tmp_path))}" in (
+        cli_message(missing)
     )
 
 
