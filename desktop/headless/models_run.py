@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from ...core.errors import UsageError
 from ...core.models import files as model_files
 from ...core.models.consent import RESPONSIBLE_USE_TEXT, load_consent, record_consent, terms_needed
+from ...core.models.download import DownloadProgress
 from ...core.models.download_errors import DownloadError, HostUnreachableError
 from ...core.models.fetch import DownloadOutcome, DownloadStatus
 from ...core.models.manifest import ModelSpec
@@ -117,36 +118,30 @@ def confirm_terms(store: ModelStore, specs: Sequence[ModelSpec], accept: bool) -
     record_consent(store.settings_dir, needed)
 
 
-def run_download(args: argparse.Namespace) -> int:
-    store = open_store(args)
-    manifest = store.manifest
-    if args.all:
-        specs = list(manifest.models.values())
-    elif args.names:
-        specs = manifest.resolve(args.names)
-    else:
-        specs = manifest.defaults()
-    confirm_terms(store, specs, args.accept_terms)
-    mirror = args.mirror or os.environ.get(MIRROR_ENV) or None
-    bars: dict[str, ProgressBar] = {}
+class DownloadReport:
+    """Progress bars while files arrive, then one line (or JSON event) per model's outcome."""
 
-    def progress(update) -> None:
-        if args.json:
+    def __init__(self, as_json: bool) -> None:
+        self.as_json = as_json
+        self.bars: dict[str, ProgressBar] = {}
+
+    def progress(self, update: DownloadProgress) -> None:
+        if self.as_json:
             return
-        bar = bars.get(update.file_name)
+        bar = self.bars.get(update.file_name)
         if bar is None:
-            bar = bars[update.file_name] = ProgressBar(update.file_name)
+            bar = self.bars[update.file_name] = ProgressBar(update.file_name)
         detail = (
             f"{human_bytes(update.received)}/{human_bytes(update.total or 0)} "
             f"{human_bytes(update.bytes_per_second)}/s ETA {human_duration(update.eta_seconds)}"
         )
         bar.update(update.received, update.total, detail)
 
-    def report(outcome: DownloadOutcome) -> None:
-        bar = bars.pop(outcome.spec.file, None)
+    def outcome(self, outcome: DownloadOutcome) -> None:
+        bar = self.bars.pop(outcome.spec.file, None)
         if bar is not None:
             bar.close()
-        if args.json:
+        if self.as_json:
             emit_json(
                 "download",
                 id=outcome.spec.id,
@@ -163,11 +158,27 @@ def run_download(args: argparse.Namespace) -> int:
         else:
             say(f"failed    {outcome.spec.id:20} {outcome.error}")
 
-    try:
-        outcomes = store.download(specs, progress=progress, mirror=mirror, on_outcome=report)
-    finally:
-        for bar in bars.values():
+    def close(self) -> None:
+        for bar in self.bars.values():
             bar.close()
+
+
+def run_download(args: argparse.Namespace) -> int:
+    store = open_store(args)
+    manifest = store.manifest
+    if args.all:
+        specs = list(manifest.models.values())
+    elif args.names:
+        specs = manifest.resolve(args.names)
+    else:
+        specs = manifest.defaults()
+    confirm_terms(store, specs, args.accept_terms)
+    mirror = args.mirror or os.environ.get(MIRROR_ENV) or None
+    report = DownloadReport(args.json)
+    try:
+        outcomes = store.download(specs, progress=report.progress, mirror=mirror, on_outcome=report.outcome)
+    finally:
+        report.close()
     failed = [outcome for outcome in outcomes if outcome.status is DownloadStatus.FAILED]
     if failed:
         raise DownloadError(_what_next(failed, len(outcomes), mirror, dir_option(args, store)))
