@@ -24,7 +24,7 @@ from ...core.models.library import ModelLibrary
 from ...core.runtime.install import check_onnxruntime
 from ..errors import exit_code
 from .swap_report import ProgressReporter, report_failure, report_result, report_summary
-from .targets import Namer, expand_targets
+from .targets import Namer, Targets
 
 JobBuilder = Callable[..., SwapJob]
 # Failures that every later target would meet too.
@@ -41,9 +41,7 @@ STOPS_THE_BATCH = frozenset(
 )
 
 
-def run_swaps(args: argparse.Namespace, build_job: JobBuilder) -> int:
-    targets = expand_targets(args.target)
-    namer = Namer(args.output, args.name_pattern, targets.batch)
+def run_swaps(args: argparse.Namespace, build_job: JobBuilder, targets: Targets, namer: Namer) -> int:
     check_onnxruntime()
     library = ModelLibrary(model_files.resolve_models_dir(args.models_dir), args.provider)
     namer.make_folder()

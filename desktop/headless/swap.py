@@ -122,7 +122,12 @@ def build_job(
 
 
 def run(args: argparse.Namespace) -> int:
-    selection_of(args)  # usage errors before anything is read or loaded
+    from .targets import Namer, expand_targets  # reads files and knows formats: not for --help
+
+    # usage errors before anything is read or loaded
+    selection_of(args)
+    targets = expand_targets(args.target)
+    namer = Namer(args.output, args.name_pattern, targets.batch)
     from .batch import run_swaps  # the engine: imported only when a swap runs
 
-    return run_swaps(args, build_job)
+    return run_swaps(args, build_job, targets, namer)
