@@ -8,19 +8,23 @@ imports nothing but the standard library; each action's module (``models_run``,
 from __future__ import annotations
 
 import argparse
-import importlib
 from collections.abc import Callable
 
 MIRROR_ENV = "FACEDECK_MODEL_MIRROR"
 
 
-def _action(module: str, function: str) -> Callable[[argparse.Namespace], int]:
-    """A handler that imports ``module`` (next to this one) only when the action runs."""
+def _action(function: str) -> Callable[[argparse.Namespace], int]:
+    """A handler that imports the action modules only when an action runs. The imports are
+    written out (not importlib with a name) so PyInstaller's analysis finds them."""
 
     def handler(args: argparse.Namespace) -> int:
-        run: Callable[[argparse.Namespace], int] = getattr(
-            importlib.import_module(f"{__package__}.{module}"), function
-        )
+        if function == "run_import":
+            from . import models_import
+
+            return models_import.run_import(args)
+        from . import models_run
+
+        run: Callable[[argparse.Namespace], int] = getattr(models_run, function)
         return run(args)
 
     return handler
@@ -41,7 +45,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     listing.add_argument(
         "--check", action="store_true", help="hash files not hashed before (slow the first time)"
     )
-    listing.set_defaults(handler=_action("models_run", "run_list"))
+    listing.set_defaults(handler=_action("run_list"))
 
     download = with_dir(
         actions.add_parser(
@@ -66,17 +70,17 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         metavar="URL",
         help=f"replace the scheme and host of every download URL (also ${MIRROR_ENV})",
     )
-    download.set_defaults(handler=_action("models_run", "run_download"))
+    download.set_defaults(handler=_action("run_download"))
 
     verify = with_dir(actions.add_parser("verify", help="re-hash every model file and report"))
-    verify.set_defaults(handler=_action("models_run", "run_verify"))
+    verify.set_defaults(handler=_action("run_verify"))
 
     path = with_dir(actions.add_parser("path", help="print the models folder"))
-    path.set_defaults(handler=_action("models_run", "run_path"))
+    path.set_defaults(handler=_action("run_path"))
 
     remove = with_dir(actions.add_parser("remove", help="delete model files"))
     remove.add_argument("names", nargs="+", metavar="NAME")
-    remove.set_defaults(handler=_action("models_run", "run_remove"))
+    remove.set_defaults(handler=_action("run_remove"))
 
     importing = with_dir(
         actions.add_parser(
@@ -100,4 +104,4 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         action="store_true",
         help="accept files whose SHA-256 differs from the published one (remembered on this machine)",
     )
-    importing.set_defaults(handler=_action("models_import", "run_import"))
+    importing.set_defaults(handler=_action("run_import"))
