@@ -65,7 +65,7 @@ def write_image(
                 os.fsync(handle.fileno())
         except OSError as error:
             reason = one_line(error.strerror or error)
-            raise OutputError(f"{path}: cannot write the file ({reason})") from None
+            raise OutputError(f"{path}: cannot write the file ({reason})", path=os.fspath(path)) from None
     logger.debug("wrote %s (%d bytes)", path, len(payload))
     return path
 

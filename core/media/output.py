@@ -49,10 +49,10 @@ def check_output_path(output: str | os.PathLike[str], inputs: Sequence[str | os.
     path = Path(output)
     suffix = path.suffix.lower()
     if suffix == ".bmp":
-        raise OutputError(f"{path}: BMP cannot carry the synthetic-media marking; use .png instead")
+        raise _refused(path, "BMP cannot carry the synthetic-media marking; use .png instead")
     if suffix not in IMAGE_OUTPUT_EXTENSIONS:
         problem = f"cannot write {suffix}" if suffix else "has no file extension"
-        raise OutputError(f"{path}: {problem}; use one of {listed(IMAGE_OUTPUT_EXTENSIONS)}")
+        raise _refused(path, f"{problem}; use one of {listed(IMAGE_OUTPUT_EXTENSIONS)}")
     return check_output_location(path, inputs)
 
 
