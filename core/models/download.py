@@ -41,6 +41,7 @@ _ALREADY_COMPLETE = -1  # "total" for a 416 answering a Range that starts at the
 
 _PROGRESS_INTERVAL = 0.1  # seconds: at most ~10 progress callbacks a second
 _MAX_RETRY_AFTER = 60.0  # a server's Retry-After is honoured up to this many seconds
+_SLOW_FAILURE = 2.0  # seconds: an unreachable host that took this long to fail (a DNS timeout) is not retried
 _SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 
 
@@ -82,16 +83,13 @@ def download_file(
     """Download one file from the first of ``urls`` that delivers it intact; return ``destination``.
 
     ``urls`` are mirrors of the same file, tried in order (each rewritten by ``mirror``).
-    ``read_timeout`` also bounds a stall mid-body; ``connect_timeout`` is kept short because a
-    host that takes longer to accept a connection is treated as unreachable. A host whose name
-    does not resolve or that refuses the connection is retried once after
-    ``quick_retry_seconds``; a connect timeout is not retried. Unreachable hosts are added to
-    ``unreachable_hosts`` (host -> why), and URLs on hosts already in it are skipped: pass one dict to every
-    call of a run so an offline run answers at once. A caller-supplied ``session`` is used as
-    is (its headers, its User-Agent) and not closed. Raises DownloadError when every URL
-    failed (HostUnreachableError when no host could be reached at all), the disk is too full
-    or the ``.part`` cannot be written; DownloadCancelled when ``cancel`` is set (checked after
-    every chunk and during backoff waits).
+    ``read_timeout`` also bounds a stall mid-body. An unreachable host (no name resolution,
+    refused: one retry after ``quick_retry_seconds``; ``connect_timeout``: none) is recorded in
+    ``unreachable_hosts`` (host -> why) and its URLs skipped: share one dict across a run's calls.
+    A caller-supplied ``session`` is used as is (headers, User-Agent) and not closed. Raises
+    DownloadError when every URL failed (HostUnreachableError when no host could be reached),
+    the disk is too full or the ``.part`` cannot be written; DownloadCancelled when ``cancel``
+    is set (checked after every chunk and during backoff waits).
     """
     if not urls:
         raise ValueError("download_file needs at least one URL")
@@ -231,6 +229,7 @@ class _Download:
         while True:
             attempt += 1
             self._check_cancel()
+            started = time.monotonic()
             try:
                 self._fetch(url, attempt)
                 problem = self.part.problem(self.expected_size, self.expected_sha256)
@@ -248,7 +247,8 @@ class _Download:
                 self._wait(delay)
             except _Unreachable as failure:
                 unreachable += 1
-                if failure.timed_out or unreachable > 1:
+                slow = time.monotonic() - started > _SLOW_FAILURE  # a retry would cost as much again
+                if failure.timed_out or slow or unreachable > 1:
                     raise _NextUrl(str(failure), unreachable=True) from None
                 log.info("%s: %s; trying once more in %.1f s", self.name, failure, self.quick_retry_seconds)
                 self._wait(self.quick_retry_seconds)
