@@ -5,9 +5,8 @@
 # the size and SHA-256 matched. A dropped connection, a stall, a 5xx/429/404 or a short body is
 # retried with exponential backoff, resuming from the bytes already on disk with an HTTP Range
 # request; after ``attempts_per_url`` failures the next URL is tried with the same ``.part``.
-# A host that cannot be reached at all (its name does not resolve, it refuses the connection or
-# the connection times out) is no transient fault: offline, backing off only makes the user wait.
-# It gets one quick retry, then the next URL, and later URLs on that host are skipped.
+# A host that cannot be reached at all (no name resolution, refused, connect timeout) is no transient
+# fault: at most one quick retry, then the next URL; later URLs on that host are skipped.
 
 from __future__ import annotations
 
