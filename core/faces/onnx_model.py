@@ -3,7 +3,8 @@
 :class:`OnnxModel` compares the session's inputs and outputs with the contract of the
 file's manifest entry when the wrapper is built (pinned or trusted, every file), and turns
 any failure inside ``session.run`` into one sentence naming the file and the model id. The
-outputs a run returns are checked too, where the file left their dims open. onnxruntime's
+outputs a run returns are checked too where the file leaves open a dim the contract fixes
+(a file with fixed dims needs no check per run: onnxruntime holds it to them). onnxruntime's
 own log line for a failed run is silenced: the exception says the same, once, in our words.
 """
 
@@ -17,7 +18,7 @@ import numpy as np
 import onnxruntime
 
 from ..errors import ModelLoadError
-from ..models.contract import TensorSpec, result_mismatch, signature_mismatch
+from ..models.contract import TensorSpec, open_where_fixed, result_mismatch, signature_mismatch
 from ..models.files import Role
 from ..models.manifest import ModelSpec, load_manifest
 from ..runtime.sessions import ort_errors, ort_reason
@@ -61,8 +62,11 @@ class OnnxModel:
             raise self.fault(problem)
         layout = self.spec.contract.output_layout(len(outputs)) or ()
         self.output_names = [node.name for node in outputs]
-        self._output_specs: dict[str, TensorSpec] = {
-            node.name: spec for node, spec in zip(outputs, layout, strict=True)
+        # results worth checking after a run: where the file leaves open a dim the contract fixes
+        self._open_outputs: dict[str, TensorSpec] = {
+            node.name: spec
+            for node, spec in zip(outputs, layout, strict=True)
+            if open_where_fixed(spec, list(node.shape))
         }
         self._run_options = onnxruntime.RunOptions()
         self._run_options.log_severity_level = _QUIET
@@ -78,7 +82,8 @@ class OnnxModel:
         except _RUN_ERRORS as error:
             raise self.fault(f"inference failed: {ort_reason(error)}") from error
         for name, array in zip(names, results, strict=True):
-            problem = result_mismatch(self._output_specs[name], name, str(array.dtype), array.shape)
-            if problem is not None:
+            spec = self._open_outputs.get(name)
+            problem = spec and result_mismatch(spec, name, str(array.dtype), array.shape)
+            if problem:
                 raise self.fault(problem)
         return results

@@ -123,6 +123,14 @@ def shape_fits(expected: Sequence[Dim], found: Sequence[FileDim]) -> bool:
     return True
 
 
+def open_where_fixed(spec: TensorSpec, found: Sequence[FileDim]) -> bool:
+    """Whether the file leaves open a dim ``spec`` fixes: only a run's result can tell then."""
+    expected = spec.shape[1:] if spec.shape and spec.shape[0] == ANY_LEADING else spec.shape
+    trailing = found[len(found) - len(expected) :] if expected else []
+    pairs = zip(expected, trailing, strict=False)  # a fitting shape: same length
+    return any(isinstance(want, int) and _fixed(have) is None for want, have in pairs)
+
+
 def file_dtype(type_name: str) -> str:
     return ORT_DTYPES.get(type_name, type_name)
 

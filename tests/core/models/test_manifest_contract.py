@@ -10,6 +10,7 @@ import pytest
 from facedeck.core.models.contract import (
     Contract,
     TensorSpec,
+    open_where_fixed,
     result_mismatch,
     shape_fits,
     signature_mismatch,
@@ -168,6 +169,16 @@ def test_shape_fits_with_leading_dims() -> None:
     assert shape_fits(("...", 4), ["n", None])
     assert not shape_fits(("...", 4), [12800, 5])
     assert not shape_fits(("...", 4), [])
+
+
+def test_only_dims_the_file_leaves_open_need_a_check_after_each_run() -> None:
+    spec = TensorSpec("float32", (1, 3, 128, 128))
+    assert not open_where_fixed(spec, [1, 3, 128, 128])
+    assert open_where_fixed(spec, [1, 3, "h", "w"])
+    assert open_where_fixed(spec, [None, 3, 128, 128])
+    assert not open_where_fixed(TensorSpec("float32", ("N", 512)), ["n", 512])
+    assert not open_where_fixed(TensorSpec("float32", ("...", 4)), [1, "anchors", 4])
+    assert open_where_fixed(TensorSpec("float32", ("...", 4)), ["anchors", "k"])
 
 
 def test_result_mismatch_checks_what_the_file_left_open() -> None:
