@@ -1,7 +1,10 @@
 """The model library: one models folder opened once, shared by every job and thread of a process.
 
 Sessions are created on first use (or ahead of time with ``preload``), verified against
-their pin or a trusted hash before they load, and kept until ``close``. onnxruntime's
+their pin or a trusted hash before they load, checked against their manifest contract by
+the wrapper as they load (pinned or trusted alike; core/faces/onnx_model.py), and kept until
+``close``. A file that fails any of this is one ModelLoadError naming it and its model id.
+onnxruntime's
 ``InferenceSession.run`` is safe to call from several threads; the wrappers keep no
 per-call state on themselves (the detector letterboxes into per-thread buffers), so one
 library serves the window's preview, a running video and a live stream at once.
