@@ -60,7 +60,7 @@ def test_packaged_contracts_state_the_real_signatures() -> None:
         ]
         assert outputs(swapper) == [(None, "float32", (1, 3, 128, 128))]
     assert inputs("gfpgan_1.4") == [("input", "float32", (1, 3, 512, 512))]
-    assert outputs("gfpgan_1.4") == [("output", "float32", (1, 3, 512, 512))]
+    assert outputs("gfpgan_1.4") == [(None, "float32", (1, 3, 512, 512))]
     assert all(spec.contract.description for spec in load_manifest().models.values())
 
 
@@ -119,11 +119,18 @@ def test_outputs_count_dtype_shape_and_name() -> None:
     assert signature_mismatch(contract("w600k_r50"), recognizer_in, [Node("683", FLOAT, ["n", 128])]) == (
         "output 1 ('683') expects float32 [N,512], this file gives float32 [n,128]"
     )
+    # the packaged contracts leave output names out (outputs are read by position): any name passes
     restorer_in = [Node("input", FLOAT, [1, 3, 512, 512])]
-    # the restorer's contract names its output, so the name is checked too
-    assert signature_mismatch(
-        contract("gfpgan_1.4"), restorer_in, [Node("1288", FLOAT, [1, 3, 512, 512])]
-    ) == ("output 1 is '1288', expected 'output'")
+    assert (
+        signature_mismatch(contract("gfpgan_1.4"), restorer_in, [Node("1288", FLOAT, [1, 3, 512, 512])])
+        is None
+    )
+    # a name a contract does give is checked
+    named = Contract("test", (TensorSpec("float32", (1,), "x"),), (TensorSpec("float32", (1,), "y"),))
+    assert signature_mismatch(named, [Node("x", FLOAT, [1])], [Node("y", FLOAT, [1])]) is None
+    assert signature_mismatch(named, [Node("x", FLOAT, [1])], [Node("z", FLOAT, [1])]) == (
+        "output 1 is 'z', expected 'y'"
+    )
 
 
 def scrfd_outputs(strides: int, with_kps: bool, batch_axis: bool = False) -> list[Node]:
