@@ -86,7 +86,9 @@ def test_headless_doctor_runs_with_qt_blocked(tmp_path):
     result = run_without_qt(code, tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "onnxruntime" in result.stdout
-    assert "exit 0" in result.stdout
+    # no models in "." here: the verdict is "not ready" (exit 1), reached without Qt
+    assert "NOT READY" in result.stdout
+    assert "exit 1" in result.stdout
 
 
 def test_blocker_really_blocks_qt(tmp_path):
