@@ -17,6 +17,11 @@ process umask (or the folder's default ACL), exactly as for any newly created fi
 can only be read by setting it, and it is process-wide, so every other thread would
 create its files under the temporary value for that moment. (``tempfile.mkstemp``
 would give 0o600, leaving outputs readable by their owner only.)
+
+Errors name the output, never the temporary file: a writer that only knows the temporary
+file (the video writer, the animation and audio sinks) writes inside :func:`naming_output`.
+On a stop (Ctrl-C, SIGTERM, SIGHUP: a KeyboardInterrupt in the main thread) the caller's
+clean-up discards the temporary file like on any other exception.
 """
 
 from __future__ import annotations
