@@ -49,6 +49,8 @@ def configure_logging(debug: bool, verbose: bool) -> None:
 
 
 def report_error(message: str, code: int, as_json: bool) -> None:
+    # one line whatever the message holds (an OpenCV or onnxruntime reason can span several)
+    message = " ".join(message.split())
     if as_json:
         print(json.dumps({"event": "error", "message": message, "exit_code": code}), flush=True)
     print(f"facedeck: error: {message}", file=sys.stderr, flush=True)

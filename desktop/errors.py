@@ -92,6 +92,8 @@ def _flag(field: str) -> str:
         if key in FLAGS:
             return FLAGS[key]
     head = base.split(".media")[0]
+    if head.split(".")[0] == "target":  # target.path, target.url, target.data
+        return "-t"
     if head.startswith("faces.sources"):
         return "-s"
     if head.startswith("faces.mappings"):

@@ -7,11 +7,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-import onnx
 import onnxruntime
-from google.protobuf.message import DecodeError  # type: ignore[import-untyped]  # no stubs installed
-from onnx import numpy_helper
-from onnx.checker import ValidationError
 
 from ..models.contract import format_shape
 from ..models.files import Role
@@ -44,6 +40,13 @@ class FaceSwapper(OnnxModel):
 
     def _read_emap(self) -> np.ndarray:
         """The 512x512 identity map inswapper stores as the graph's last initializer."""
+        # onnx costs ~1 s to import, needed only here: imported when a swapper loads, so a
+        # process that never loads one (doctor, models, a failing job) does not pay for it
+        import onnx
+        from google.protobuf.message import DecodeError  # type: ignore[import-untyped]  # no stubs
+        from onnx import numpy_helper
+        from onnx.checker import ValidationError
+
         try:
             model = onnx.load(str(self.path))
         except (OSError, DecodeError, ValidationError, ValueError) as error:

@@ -17,6 +17,7 @@ from urllib.parse import urlparse
 from ..errors import FieldProblem, InvalidJobError
 from ..faces.options import SelectionMode, SwapOptions
 from ..limits import limits
+from ..media.common import special_file_kind
 from ..models.manifest import load_manifest
 from .fields import check_ranges, from_plain, to_plain
 from .timecode import format_time
@@ -73,6 +74,10 @@ class MediaRef:
                 return [FieldProblem(f"{where}.path", f"no such file: {self.path}")]
             if path.is_dir():
                 return [FieldProblem(f"{where}.path", f"{self.path} is a folder, not a file")]
+            if not path.is_file():
+                # a device or a pipe never ends or blocks when read: refused before any reading
+                kind = special_file_kind(path.stat().st_mode)
+                return [FieldProblem(f"{where}.path", f"{self.path} is {kind}, not a file")]
         return []
 
 

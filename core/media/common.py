@@ -29,6 +29,14 @@ def one_line(text: object) -> str:
     return " ".join(str(text).split())
 
 
+def cv2_message(error: BaseException) -> str:
+    """An OpenCV error's reason without the source path and line OpenCV prefixes it with."""
+    reason, function = getattr(error, "err", None), getattr(error, "func", None)
+    if not reason:
+        return one_line(error)
+    return one_line(f"OpenCV {function}: {reason}" if function else reason)
+
+
 def av_message(error: BaseException) -> str:
     """An FFmpeg or OS error's reason without the errno and function name PyAV adds."""
     return one_line(getattr(error, "strerror", None) or error)
@@ -66,10 +74,11 @@ def open_input(source: str, kind: str, error: type[InputError] = InputError) -> 
         ) from None
     if stat.S_ISDIR(mode):
         raise error(f"{source}: is a folder, not {_article(kind)} file", path=source)
-    raise error(f"{source}: is {_special_kind(mode)}, not {_article(kind)} file", path=source)
+    raise error(f"{source}: is {special_file_kind(mode)}, not {_article(kind)} file", path=source)
 
 
-def _special_kind(mode: int) -> str:
+def special_file_kind(mode: int) -> str:
+    """What a non-regular, non-folder file is, for messages: "a named pipe (FIFO)", "a device", ..."""
     if stat.S_ISFIFO(mode):
         return "a named pipe (FIFO)"
     if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):

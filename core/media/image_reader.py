@@ -30,7 +30,7 @@ from PIL import (
 )
 
 from ..errors import InputError
-from .common import PIL_DECODE_ERRORS, one_line, open_input
+from .common import PIL_DECODE_ERRORS, cv2_message, one_line, open_input
 from .formats import IMAGE_INPUT_EXTENSIONS, describe_unsupported, listed, sniff_image_format
 from .orientation import apply_orientation, header_orientation, png_orientation, tiff_with_orientation_1
 
@@ -190,7 +190,7 @@ def _open_header(data: bytes, fmt: str, source: str) -> ImageFile.ImageFile:
     try:
         return plugin(io.BytesIO(data))
     except PIL_DECODE_ERRORS as error:
-        raise InputError(f"{source}: {fmt} header is truncated or corrupt ({one_line(error)})") from None
+        raise InputError(f"{source}: {fmt} header is truncated or corrupt ({cv2_message(error)})") from None
 
 
 def _decode_with_pillow(header: ImageFile.ImageFile, source: str, fmt: str) -> np.ndarray:
@@ -202,7 +202,7 @@ def _decode_with_pillow(header: ImageFile.ImageFile, source: str, fmt: str) -> n
         header.load()
         return _pillow_to_array(header, source)
     except PIL_DECODE_ERRORS as error:
-        raise InputError(f"{source}: {fmt} image is truncated or corrupt ({one_line(error)})") from None
+        raise InputError(f"{source}: {fmt} image is truncated or corrupt ({cv2_message(error)})") from None
 
 
 def _pillow_to_array(im: Image.Image, source: str) -> np.ndarray:
@@ -232,7 +232,7 @@ def _decode_with_cv2(data: bytes, source: str, fmt: str) -> np.ndarray:
     try:
         pixels = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_UNCHANGED)
     except cv2.error as error:
-        raise InputError(f"{source}: {fmt} image is truncated or corrupt ({one_line(error)})") from None
+        raise InputError(f"{source}: {fmt} image is truncated or corrupt ({cv2_message(error)})") from None
     if pixels is None:
         raise InputError(f"{source}: {fmt} image is truncated or corrupt (could not decode its pixels)")
     if pixels.dtype not in (np.uint8, np.uint16):

@@ -20,7 +20,7 @@ from PIL import Image, TiffImagePlugin, TiffTags, features
 
 from ..errors import OutputError
 from ..version import software_label
-from .common import one_line
+from .common import cv2_message, one_line
 from .formats import IMAGE_FORMAT_BY_EXTENSION, IMAGE_OUTPUT_EXTENSIONS, listed, png_chunks
 from .image_reader import to_8bit
 from .metadata import (
@@ -117,7 +117,7 @@ def _encode_png(pixels: np.ndarray, quality: int, icc_profile: bytes | None) -> 
     try:
         ok, buffer = cv2.imencode(".png", pixels, [cv2.IMWRITE_PNG_COMPRESSION, level])
     except cv2.error as error:
-        raise OutputError(f"could not encode the image as PNG ({one_line(error)})") from None
+        raise OutputError(f"could not encode the image as PNG ({cv2_message(error)})") from None
     if not ok:
         raise OutputError("could not encode the image as PNG")
     data = buffer.tobytes()
@@ -197,5 +197,5 @@ def _encode_with_pillow(pixels: np.ndarray, fmt: str, quality: int, icc_profile:
     try:
         image.save(buffer, format=fmt, **options)
     except (OSError, ValueError, KeyError, struct.error) as error:
-        raise OutputError(f"could not encode the image as {fmt} ({one_line(error)})") from None
+        raise OutputError(f"could not encode the image as {fmt} ({cv2_message(error)})") from None
     return buffer.getvalue()

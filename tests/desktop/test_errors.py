@@ -58,3 +58,10 @@ def test_core_messages_name_no_command_and_the_cli_adds_the_hint(tmp_path):
 def test_cli_names_job_fields_by_their_flags():
     error = InvalidJobError([FieldProblem("options.enhance_strength", "140 is out of range (0 to 100)")])
     assert cli_message(error) == "--enhance-strength: 140 is out of range (0 to 100)"
+
+
+def test_report_error_prints_one_line_whatever_the_message_holds(capsys):
+    from facedeck.desktop.cli import report_error
+
+    report_error("first line\nsecond line\n", 70, as_json=False)
+    assert capsys.readouterr().err == "facedeck: error: first line second line\n"
