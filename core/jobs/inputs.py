@@ -36,6 +36,9 @@ class JobInputs:
     def __init__(self) -> None:
         self._folder: Path | None = None
         self._http: requests.Session | None = None
+        # a URL or inline video is written once per job, however many parts of it read it
+        # (the target and a reference face taken from one of its frames)
+        self._local: dict[MediaRef, Path] = {}
 
     def __enter__(self) -> JobInputs:
         return self
@@ -50,6 +53,7 @@ class JobInputs:
         if self._folder is not None:
             shutil.rmtree(self._folder, ignore_errors=True)
             self._folder = None
+        self._local.clear()
 
     def image(self, ref: MediaRef) -> DecodedImage:
         """Decode an image reference; InputError naming it when it cannot be used."""
@@ -63,11 +67,14 @@ class JobInputs:
         """A file on disk holding the reference's bytes (the path itself for a path)."""
         if ref.path is not None:
             return Path(ref.path)
+        if ref in self._local:
+            return self._local[ref]
         target = self._temp_file(ref)
         if ref.data is not None:
             target.write_bytes(_capped(ref, ref.data, VIDEO_BYTES_CAP))
         else:
             self._download(ref, target, VIDEO_BYTES_CAP)
+        self._local[ref] = target
         return target
 
     def scratch_path(self, suffix: str) -> Path:

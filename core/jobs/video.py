@@ -324,6 +324,8 @@ class _Pipeline:
             if now - last_report >= PROGRESS_INTERVAL:
                 last_report = now
                 self.emit(progress_of(counts["frames"], total, now - loop_started, counts["swapped"]))
+        if self.stop.is_set():
+            return  # a stage failed: run() raises its error, so never report the job as finished
         done = counts["frames"]
         self.emit(progress_of(done, done, time.perf_counter() - loop_started, counts["swapped"]))
 

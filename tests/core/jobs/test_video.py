@@ -241,9 +241,13 @@ def test_encoder_failure_midway_removes_the_partial_output(tmp_path, models, pho
 
     monkeypatch.setattr(video_writer.VideoWriter, "write_frame", failing)
     job = video_job(clip, output, FaceAssignment(sources=[face(photos["yellow"])]), encoder=LOSSLESS)
+    events = []
     with pytest.raises(OSError, match="No space left"):
-        run_job(library_for(models), job)
+        run_job(library_for(models), job, events=events.append)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.mp4"]
+    # a failed run never reports itself finished (a progress bar would show 100% above the error)
+    finals = [e for e in events if isinstance(e, Progress) and e.total is not None and e.done >= e.total]
+    assert finals == []
 
 
 def draw_numbered(index, image):
