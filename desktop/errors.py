@@ -4,8 +4,9 @@ that name FaceDeck's own commands (core messages never embed a command line)."""
 from __future__ import annotations
 
 import shlex
+from pathlib import Path
 
-from ..core.errors import FaceDeckError, InvalidJobError, ModelMissingError
+from ..core.errors import FaceDeckError, InvalidJobError, ModelLoadError, ModelMissingError
 from ..core.models.files import resolve_models_dir
 from ..core.models.store import ImportMismatchError, ModelVerificationError
 
@@ -76,6 +77,16 @@ def cli_message(error: FaceDeckError) -> str:
         if error.directory != str(resolve_models_dir(check=False)):
             command += f" --models-dir {shlex.quote(error.directory)}"
         message += f"; fetch them with: {command}"
+    elif isinstance(error, ModelLoadError) and error.model and error.path:
+        # a file off its contract was trusted or imported by hand: the published one fixes it
+        folder = ""
+        directory = str(Path(error.path).parent)
+        if directory != str(resolve_models_dir(check=False)):
+            folder = f" --models-dir {shlex.quote(directory)}"
+        message += (
+            f"; replace it with the published file: facedeck --headless models remove {error.model}{folder} "
+            f"&& {DOWNLOAD_COMMAND} {error.model}{folder}"
+        )
     elif isinstance(error, ImportMismatchError):
         message += "; pass --trust to use this exact file anyway"
     elif isinstance(error, ModelVerificationError) and error.model:

@@ -65,3 +65,20 @@ def test_report_error_prints_one_line_whatever_the_message_holds(capsys):
 
     report_error("first line\nsecond line\n", 70, as_json=False)
     assert capsys.readouterr().err == "facedeck: error: first line second line\n"
+
+
+def test_a_model_off_its_contract_gets_the_commands_that_replace_it(tmp_path):
+    from facedeck.core.errors import ModelLoadError
+    from facedeck.desktop.errors import cli_message
+
+    folder = tmp_path / "my models"
+    error = ModelLoadError(
+        "inswapper_128.onnx (inswapper_128): input 'target' expects float32, this file takes float16",
+        path=str(folder / "inswapper_128.onnx"),
+        model="inswapper_128",
+    )
+    quoted = f"'{folder}'"
+    assert cli_message(error) == (
+        f"{error}; replace it with the published file: facedeck --headless models remove inswapper_128 "
+        f"--models-dir {quoted} && facedeck --headless models download inswapper_128 --models-dir {quoted}"
+    )
