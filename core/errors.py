@@ -112,7 +112,7 @@ class ModelMissingError(FaceDeckError):
 
 
 class ModelLoadError(FaceDeckError):
-    """A model file exists but does not have the expected inputs and outputs."""
+    """A model file exists but cannot be used: not ONNX, off its contract, or failing when run."""
 
     code = "model_load"
 
