@@ -13,11 +13,11 @@ import json
 import logging
 import sys
 from collections.abc import Sequence
-from importlib import metadata
 
 from ..core.errors import FaceDeckError
 from ..core.version import software_label
 from .errors import EXIT_INTERNAL, EXIT_SIGNAL_BASE, cli_message, exit_code
+from .headless.catalog import COMMANDS, command_in
 from .headless.signals import StopSignal, signal_number, stopping_on_signals
 
 log = logging.getLogger("facedeck")
@@ -26,21 +26,49 @@ EXIT_GUI_UNAVAILABLE = 2  # the status the unbuilt-window message has always exi
 QT_PACKAGES = ("PySide6", "shiboken6")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    from .headless import doctor, models_cmd, swap
+class VersionAction(argparse.Action):
+    """``--version``: the version is looked up only when asked for (see core.version)."""
 
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: object) -> None:
+        super().__init__(option_strings, dest, nargs=0, help="show the version and exit")
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: object) -> None:
+        print(software_label(), flush=True)
+        parser.exit()
+
+
+def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
+    """The ``--headless`` parser; only the command ``argv`` runs gets its full parser.
+
+    The other commands are listed with their one-line help (enough for ``--help``), so a
+    command's module, and what it imports, loads only when that command runs.
+    """
     parser = argparse.ArgumentParser(
         prog="facedeck --headless",
         description="FaceDeck without a GUI: swap faces in images, manage models, check the environment.",
     )
-    parser.add_argument("--version", action="version", version=software_label())
+    parser.add_argument("--version", action=VersionAction)
     parser.add_argument("--debug", action="store_true", help="show debug logs and tracebacks")
     parser.add_argument("-v", "--verbose", action="store_true", help="show progress logs")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    swap.add_parser(commands)
-    doctor.add_parser(commands)
-    models_cmd.add_parser(commands)
+    wanted = command_in(list(argv))
+    for name, command in COMMANDS.items():
+        if name == wanted:
+            add_full_parser(name, commands)
+        else:
+            commands.add_parser(name, help=command.help)
     return parser
+
+
+def add_full_parser(name: str, commands: argparse._SubParsersAction) -> None:
+    # written out, not importlib with a module name, so PyInstaller's analysis finds them
+    if name == "swap":
+        from .headless import swap as module
+    elif name == "doctor":
+        from .headless import doctor as module  # type: ignore[no-redef]
+    else:
+        from .headless import models_cmd as module  # type: ignore[no-redef]
+    module.add_parser(commands)
 
 
 def configure_logging(debug: bool, verbose: bool) -> None:
@@ -57,7 +85,7 @@ def report_error(message: str, code: int, as_json: bool) -> None:
 
 
 def run_headless(argv: Sequence[str]) -> int:
-    parser = build_parser()
+    parser = build_parser(argv)
     args = parser.parse_args(list(argv))
     configure_logging(args.debug, args.verbose)
     as_json = bool(getattr(args, "json", False))
@@ -94,7 +122,7 @@ def build_gui_parser() -> argparse.ArgumentParser:
         description="FaceDeck: swap faces in photos and videos. Without options it opens the desktop window.",
         epilog="Without a window: 'facedeck --headless --help'.",
     )
-    parser.add_argument("--version", action="version", version=software_label())
+    parser.add_argument("--version", action=VersionAction)
     parser.add_argument(
         "--headless", action="store_true", help="run a command without the window (scripts, servers)"
     )
@@ -107,6 +135,8 @@ def gui_install_command() -> str:
     It repeats the onnxruntime extra already installed: naming the other one would pull in
     a second onnxruntime distribution, which breaks both (DESIGN.md section 3).
     """
+    from importlib import metadata
+
     for extra, distribution in (("gpu", "onnxruntime-gpu"), ("cpu", "onnxruntime")):
         try:
             metadata.distribution(distribution)

@@ -7,8 +7,6 @@ import shlex
 from pathlib import Path
 
 from ..core.errors import FaceDeckError, InvalidJobError, ModelLoadError, ModelMissingError
-from ..core.models.files import resolve_models_dir
-from ..core.models.store import ImportMismatchError, ModelVerificationError
 
 EXIT_INTERNAL = 70
 # The shell's convention for a command ended by signal N: 128 + N (Ctrl-C, SIGINT: 130;
@@ -68,6 +66,10 @@ def exit_code(error: FaceDeckError) -> int:
 
 def cli_message(error: FaceDeckError) -> str:
     """The one line the CLI prints for ``error``, with a hint where a command fixes it."""
+    # imported here, not at the top: this module loads on every start, these only on an error
+    from ..core.models.files import resolve_models_dir
+    from ..core.models.store import ImportMismatchError, ModelVerificationError
+
     if isinstance(error, InvalidJobError):
         return "; ".join(f"{_flag(problem.field)}: {problem.problem}" for problem in error.problems)
     message = str(error)

@@ -17,7 +17,7 @@ from urllib.parse import urlparse
 from ..errors import FieldProblem, InvalidJobError
 from ..faces.options import SelectionMode, SwapOptions
 from ..limits import limits
-from ..media.common import special_file_kind
+from ..media.special_files import special_file_kind
 from ..models.manifest import load_manifest
 from .fields import check_ranges, from_plain, to_plain
 from .timecode import format_time

@@ -10,6 +10,7 @@ from typing import BinaryIO
 from PIL import Image
 
 from ..errors import InputError
+from .special_files import special_file_kind
 
 # What Pillow's plugins raise for malformed data (Image.open catches the same family).
 PIL_DECODE_ERRORS = (
@@ -75,17 +76,6 @@ def open_input(source: str, kind: str, error: type[InputError] = InputError) -> 
     if stat.S_ISDIR(mode):
         raise error(f"{source}: is a folder, not {_article(kind)} file", path=source)
     raise error(f"{source}: is {special_file_kind(mode)}, not {_article(kind)} file", path=source)
-
-
-def special_file_kind(mode: int) -> str:
-    """What a non-regular, non-folder file is, for messages: "a named pipe (FIFO)", "a device", ..."""
-    if stat.S_ISFIFO(mode):
-        return "a named pipe (FIFO)"
-    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return "a device"
-    if stat.S_ISSOCK(mode):
-        return "a socket"
-    return "a special file"
 
 
 def _article(kind: str) -> str:

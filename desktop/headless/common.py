@@ -8,6 +8,7 @@ import sys
 from typing import Any
 
 from ...core.models import files as model_files
+from ...core.runtime.providers import PROVIDER_NAMES
 
 
 def add_model_options(parser: argparse.ArgumentParser) -> None:
@@ -20,8 +21,8 @@ def add_model_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--provider",
         default="auto",
-        help="onnxruntime execution provider: auto, cuda, tensorrt, coreml, directml, openvino, rocm, cpu "
-        "(default: auto, the best one available)",
+        help=f"onnxruntime execution provider: auto, {', '.join(PROVIDER_NAMES)} "
+        "(default: auto, the best one available here; 'doctor' lists them)",
     )
 
 

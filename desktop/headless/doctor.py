@@ -10,6 +10,7 @@ import argparse
 import shlex
 from typing import TYPE_CHECKING
 
+from .catalog import COMMANDS
 from .common import emit_json, say
 
 if TYPE_CHECKING:
@@ -21,7 +22,7 @@ EXIT_NOT_READY = 1
 def add_parser(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser(
         "doctor",
-        help="check this machine: Python, onnxruntime and providers, PyAV and video encoders, models",
+        help=COMMANDS["doctor"].help,
         description="Report the environment and end with a verdict: exit 0 when FaceDeck is ready "
         "to swap here, 1 when it is not (each reason comes with what to do).",
     )

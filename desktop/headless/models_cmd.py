@@ -10,6 +10,8 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 
+from .catalog import COMMANDS
+
 MIRROR_ENV = "FACEDECK_MODEL_MIRROR"
 
 
@@ -31,7 +33,7 @@ def _action(function: str) -> Callable[[argparse.Namespace], int]:
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
-    parser = commands.add_parser("models", help="list, download, verify, import and remove model files")
+    parser = commands.add_parser("models", help=COMMANDS["models"].help)
     actions = parser.add_subparsers(dest="models_command", metavar="ACTION", required=True)
 
     def with_dir(sub: argparse.ArgumentParser) -> argparse.ArgumentParser:

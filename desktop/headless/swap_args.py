@@ -20,6 +20,7 @@ from ...core.jobs.spec import FaceRef, OutputSpec, TrackerOptions
 from ...core.jobs.timecode import TIME_FORMS, parse_time
 from ...core.limits import field_limits, limit_problem
 from ...core.models.manifest import load_manifest
+from .catalog import COMMANDS
 from .common import add_model_options
 
 DEFAULT_NAME_PATTERN = "{stem}.facedeck{ext}"
@@ -150,7 +151,7 @@ def _help(text: str, cls: type, name: str) -> str:
 def add_parser(commands: argparse._SubParsersAction, handler: Callable[[argparse.Namespace], int]) -> None:
     parser = commands.add_parser(
         "swap",
-        help="swap faces in images and videos (one, several, a folder or a glob)",
+        help=COMMANDS["swap"].help,
         description="Put the source face onto faces in the target images or videos and write the results.",
         usage="%(prog)s (-s SRC [SRC ...] | --map SRC REFERENCE) -t TARGET [TARGET ...] [-o OUT] [options]",
         epilog=EPILOG,

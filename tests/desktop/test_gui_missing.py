@@ -6,6 +6,7 @@ the extra to install, never a FaceDeck module.
 
 from __future__ import annotations
 
+import importlib.metadata
 import subprocess
 import sys
 import textwrap
@@ -101,10 +102,10 @@ def test_install_command_follows_the_installed_runtime(monkeypatch):
 
         return distribution
 
-    monkeypatch.setattr(cli.metadata, "distribution", only("onnxruntime-gpu"))
+    monkeypatch.setattr(importlib.metadata, "distribution", only("onnxruntime-gpu"))
     assert cli.gui_install_command() == 'pip install "facedeck[gui,gpu]"'
-    monkeypatch.setattr(cli.metadata, "distribution", only("onnxruntime"))
+    monkeypatch.setattr(importlib.metadata, "distribution", only("onnxruntime"))
     assert cli.gui_install_command() == 'pip install "facedeck[gui,cpu]"'
-    monkeypatch.setattr(cli.metadata, "distribution", only("nothing"))
+    monkeypatch.setattr(importlib.metadata, "distribution", only("nothing"))
     both = cli.gui_install_command()
     assert '"facedeck[gui,gpu]"' in both and '"facedeck[gui,cpu]"' in both

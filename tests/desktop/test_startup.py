@@ -15,8 +15,9 @@ import pytest
 HEAVY = ("numpy", "cv2", "onnx", "onnxruntime", "av", "requests", "PySide6", "runpod")
 
 
-def imported_modules(*args: str) -> set[str]:
-    """Top-level packages a real ``facedeck`` process imports, from ``python -X importtime``."""
+def imported_modules(*args: str, full: bool = False) -> set[str]:
+    """Top-level packages (or with ``full`` whole module names) a real ``facedeck`` process
+    imports, from ``python -X importtime``."""
     result = subprocess.run(
         [sys.executable, "-X", "importtime", "-m", "facedeck.desktop", *args],
         capture_output=True,
@@ -27,8 +28,9 @@ def imported_modules(*args: str) -> set[str]:
     names = set()
     for line in result.stderr.splitlines():
         if line.startswith("import time:") and "|" in line:
-            names.add(line.rsplit("|", 1)[1].strip().split(".")[0])
-    assert "facedeck" in names  # the parse worked: an empty set would pass everything below
+            name = line.rsplit("|", 1)[1].strip()
+            names.add(name if full else name.split(".")[0])
+    assert any(name.startswith("facedeck") for name in names)  # parsed: an empty set would pass all below
     return names
 
 
@@ -54,3 +56,20 @@ def test_doctor_imports_only_what_it_reports_on(tmp_path):
     names = imported_modules("--headless", "doctor", "--models-dir", str(tmp_path))
     assert names.isdisjoint({"cv2", "onnx", "requests", "PySide6", "runpod"})
     assert {"onnxruntime", "av"} <= names
+
+
+@pytest.mark.parametrize(
+    ("args", "command_module"),
+    [
+        (("--headless", "--help"), None),
+        (("--headless", "doctor", "--help"), "doctor"),
+        (("--headless", "models", "--help"), "models_cmd"),
+        (("--headless", "swap", "--help"), "swap"),
+    ],
+    ids=lambda value: " ".join(value) if isinstance(value, tuple) else str(value),
+)
+def test_only_the_command_that_runs_is_imported(args, command_module):
+    names = imported_modules(*args, full=True)
+    commands = {"facedeck.desktop.headless." + name for name in ("swap", "doctor", "models_cmd")}
+    expected = {f"facedeck.desktop.headless.{command_module}"} if command_module else set()
+    assert names & commands == expected
