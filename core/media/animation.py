@@ -19,8 +19,9 @@ import numpy as np
 from PIL import GifImagePlugin, Image, ImageFile
 
 from ..errors import OutputError
-from .common import PIL_DECODE_ERRORS, av_message, one_line
+from .common import PIL_DECODE_ERRORS
 from .encoding import EncoderSettings
+from .messages import av_message, one_line
 from .metadata import synthetic_text_fields, synthetic_xmp_packet
 from .video_types import AudioChunk, SourceDescription, SourceFrame, VideoInfo, VideoInputError
 

@@ -17,8 +17,8 @@ from typing import Any
 import av.error
 
 from ..errors import OutputError
-from .common import av_message
 from .encoding import audio_target, can_copy_audio, encoder_rate
+from .messages import av_message
 from .video_types import AudioChunk
 
 logger = logging.getLogger(__name__)

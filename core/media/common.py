@@ -10,6 +10,7 @@ from typing import BinaryIO
 from PIL import Image
 
 from ..errors import InputError
+from .messages import one_line
 from .special_files import special_file_kind
 
 # What Pillow's plugins raise for malformed data (Image.open catches the same family).
@@ -23,24 +24,6 @@ PIL_DECODE_ERRORS = (
     struct.error,
     Image.DecompressionBombError,
 )
-
-
-def one_line(text: object) -> str:
-    """``text`` with every run of whitespace (newlines included) folded into one space."""
-    return " ".join(str(text).split())
-
-
-def cv2_message(error: BaseException) -> str:
-    """An OpenCV error's reason without the source path and line OpenCV prefixes it with."""
-    reason, function = getattr(error, "err", None), getattr(error, "func", None)
-    if not reason:
-        return one_line(error)
-    return one_line(f"OpenCV {function}: {reason}" if function else reason)
-
-
-def av_message(error: BaseException) -> str:
-    """An FFmpeg or OS error's reason without the errno and function name PyAV adds."""
-    return one_line(getattr(error, "strerror", None) or error)
 
 
 _NONBLOCK = getattr(os, "O_NONBLOCK", 0)  # POSIX; Windows has no FIFOs to open

@@ -30,8 +30,9 @@ from PIL import (
 )
 
 from ..errors import InputError
-from .common import PIL_DECODE_ERRORS, cv2_message, one_line, open_input
+from .common import PIL_DECODE_ERRORS, open_input
 from .formats import IMAGE_INPUT_EXTENSIONS, describe_unsupported, listed, sniff_image_format
+from .messages import cv2_message, one_line
 from .orientation import apply_orientation, header_orientation, png_orientation, tiff_with_orientation_1
 
 logger = logging.getLogger(__name__)

@@ -20,9 +20,9 @@ from PIL import Image, TiffImagePlugin, TiffTags, features
 
 from ..errors import OutputError
 from ..version import software_label
-from .common import cv2_message, one_line
 from .formats import IMAGE_FORMAT_BY_EXTENSION, IMAGE_OUTPUT_EXTENSIONS, listed, png_chunks
 from .image_reader import to_8bit
+from .messages import cv2_message, one_line
 from .metadata import (
     synthetic_description,
     synthetic_text_fields,

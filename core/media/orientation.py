@@ -9,8 +9,9 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageFile
 
-from .common import PIL_DECODE_ERRORS, one_line
+from .common import PIL_DECODE_ERRORS
 from .formats import png_chunks
+from .messages import one_line
 
 logger = logging.getLogger(__name__)
 

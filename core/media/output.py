@@ -36,8 +36,8 @@ from pathlib import Path
 from types import TracebackType
 
 from ..errors import OutputError
-from .common import one_line
 from .formats import IMAGE_OUTPUT_EXTENSIONS, listed
+from .messages import one_line
 
 logger = logging.getLogger(__name__)
 

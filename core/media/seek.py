@@ -20,7 +20,7 @@ from typing import Any
 import av
 import av.error
 
-from .common import av_message
+from .messages import av_message
 from .video_reader import DEFAULT_MAX_PIXELS, MAX_CONSECUTIVE_BAD_FRAMES, VideoReader, video_source_frame
 from .video_types import SourceFrame, VideoInputError
 

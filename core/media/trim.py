@@ -25,7 +25,7 @@ from typing import Any
 import av
 import av.error
 
-from .common import av_message
+from .messages import av_message
 from .video_reader import MAX_CONSECUTIVE_BAD_FRAMES, VideoReader, main_video_stream, video_source_frame
 from .video_types import AudioChunk, SourceFrame, VideoInputError
 

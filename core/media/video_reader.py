@@ -22,8 +22,9 @@ import numpy as np
 from PIL import Image
 
 from .animation import animation_frames, open_animation, probe_animation
-from .common import av_message, open_input
+from .common import open_input
 from .formats import ANIMATED_EXTENSIONS, is_animation_header, looks_like_text
+from .messages import av_message
 from .orientation import clockwise_degrees, display_matrix, orientation_op, upright
 from .video_types import AudioChunk, ColourTags, SourceDescription, SourceFrame, VideoInfo, VideoInputError
 

@@ -13,7 +13,7 @@ import logging
 from dataclasses import dataclass
 from fractions import Fraction
 
-from .common import av_message
+from .messages import av_message
 
 log = logging.getLogger(__name__)
 

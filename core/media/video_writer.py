@@ -28,7 +28,6 @@ from PIL import Image
 from ..errors import OutputError
 from .animation import AnimationSink
 from .audio_output import AudioOutput
-from .common import av_message
 from .encoding import (
     EncoderSettings,
     EncoderUnavailable,
@@ -40,6 +39,7 @@ from .encoding import (
     pixel_format_for,
 )
 from .formats import ANIMATION_FORMATS, FORMAT_BY_EXTENSION, container_format_for
+from .messages import av_message
 from .metadata import synthetic_text_fields
 from .orientation import stored
 from .output import naming_output

@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
-from facedeck.core.media.common import cv2_message
+from facedeck.core.media.messages import cv2_message
 
 
 def test_an_opencv_error_becomes_one_line_without_opencvs_source_path():
