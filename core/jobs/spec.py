@@ -17,8 +17,8 @@ from urllib.parse import urlparse
 from ..errors import FieldProblem, InvalidJobError
 from ..faces.options import SelectionMode, SwapOptions
 from ..limits import limits
-from ..media.special_files import special_file_kind
 from ..models.manifest import load_manifest
+from ..regular_files import special_file_kind
 from .fields import check_ranges, from_plain, to_plain
 from .timecode import format_time
 

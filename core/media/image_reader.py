@@ -30,7 +30,8 @@ from PIL import (
 )
 
 from ..errors import InputError
-from .common import PIL_DECODE_ERRORS, open_input
+from ..regular_files import open_regular
+from .common import PIL_DECODE_ERRORS
 from .formats import IMAGE_INPUT_EXTENSIONS, describe_unsupported, listed, sniff_image_format
 from .messages import cv2_message, one_line
 from .orientation import apply_orientation, header_orientation, png_orientation, tiff_with_orientation_1
@@ -71,7 +72,7 @@ def read_image(
 ) -> DecodedImage:
     """Read an image file; raise :class:`InputError` with a one-line message if it can't be used.
 
-    Only a regular file of at most ``max_bytes`` is read (see ``common.open_input``).
+    Only a regular file of at most ``max_bytes`` is read (see ``regular_files.open_regular``).
     """
     source = os.fspath(path)
     suffix = Path(source).suffix.lower()
@@ -82,7 +83,7 @@ def read_image(
             f"{source}: unsupported format {suffix}{hint}; supported: {listed(IMAGE_INPUT_EXTENSIONS)}"
         )
     # Read the bytes ourselves: cv2.imread cannot open non-ASCII paths on Windows.
-    with open_input(source, "image") as handle:
+    with open_regular(source, "image") as handle:
         try:
             size = os.fstat(handle.fileno()).st_size
             if size > max_bytes:

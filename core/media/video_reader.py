@@ -21,8 +21,8 @@ import av.error
 import numpy as np
 from PIL import Image
 
+from ..regular_files import open_regular
 from .animation import animation_frames, open_animation, probe_animation
-from .common import open_input
 from .formats import ANIMATED_EXTENSIONS, is_animation_header, looks_like_text
 from .messages import av_message
 from .orientation import clockwise_degrees, display_matrix, orientation_op, upright
@@ -112,7 +112,7 @@ class VideoReader:
     def _check_file(self) -> None:
         # A regular file only (a device or a pipe is refused unread); FFmpeg then streams it,
         # so no byte cap is needed: memory is bounded by the pixel cap per frame.
-        with open_input(self._source, "video", VideoInputError) as handle:
+        with open_regular(self._source, "video", VideoInputError) as handle:
             try:
                 size = os.fstat(handle.fileno()).st_size
                 head = handle.read(4096)

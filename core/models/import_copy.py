@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import IO, BinaryIO
 
 from ..errors import InputError, OutputError
+from ..regular_files import open_regular, special_file_kind
 from .manifest import ModelSpec
 from .store import HASH_CHUNK, ImportMismatchError, ModelState, ModelStatus, ModelStore
 
@@ -38,18 +39,9 @@ def regular_file_size(path: Path) -> int:
     return info.st_size
 
 
-def open_regular(path: Path) -> BinaryIO:
-    """Open ``path`` for reading without ever blocking on a FIFO that replaced it after the
-    stat: O_NONBLOCK, then fstat of what was really opened."""
-    try:
-        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
-    except OSError as error:
-        raise InputError(f"cannot read {path}: {error.strerror or error}", path=str(path)) from error
-    mode = os.fstat(descriptor).st_mode
-    if not stat.S_ISREG(mode):
-        os.close(descriptor)
-        raise _not_regular(path, mode)
-    return os.fdopen(descriptor, "rb")
+def open_model_file(path: Path) -> BinaryIO:
+    """Open ``path`` for reading, never blocking on a FIFO that replaced it after the stat."""
+    return open_regular(path, "model")
 
 
 def copy_into_store(
@@ -165,14 +157,5 @@ def _unwritable(folder: Path, error: OSError) -> OutputError:
 
 
 def _not_regular(path: Path, mode: int) -> InputError:
-    if stat.S_ISFIFO(mode):
-        kind = "a FIFO (pipe)"
-    elif stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        kind = "a device"
-    elif stat.S_ISSOCK(mode):
-        kind = "a socket"
-    elif stat.S_ISDIR(mode):
-        kind = "a folder"
-    else:
-        kind = "a special file"
+    kind = "a folder" if stat.S_ISDIR(mode) else special_file_kind(mode)
     return InputError(f"{path} is {kind}, not a regular file; refusing to read it", path=str(path))

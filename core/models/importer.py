@@ -29,7 +29,7 @@ from .import_copy import (
     judge_import,
     make_store_folder,
     mismatch_detail,
-    open_regular,
+    open_model_file,
     regular_file_size,
     size_mismatch,
 )
@@ -94,7 +94,7 @@ def import_file(store: ModelStore, spec: ModelSpec, source: Path, *, trust: bool
         )
     if not trust and size != spec.size:
         raise size_mismatch(spec, str(source), size)
-    with open_regular(source) as origin:
+    with open_model_file(source) as origin:
         return copy_into_store(store, spec, origin, str(source), trust)
 
 

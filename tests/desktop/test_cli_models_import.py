@@ -142,7 +142,7 @@ def test_a_fifo_or_a_device_given_as_path_is_refused_before_reading(tmp_path, en
     fifo = tmp_path / "inswapper_128.onnx"
     os.mkfifo(fifo)  # opening it for reading would block forever: the timeout catches that
     models = tmp_path / "models"
-    for path, kind in ((fifo, "a FIFO (pipe)"), (Path("/dev/zero"), "a device")):
+    for path, kind in ((fifo, "a named pipe (FIFO)"), (Path("/dev/zero"), "a device")):
         result = facedeck("models", "import", str(path), "--models-dir", str(models), env=env, timeout=30)
         assert result.returncode == 2
         assert (
