@@ -1,0 +1,175 @@
+"""Controllers on the GUI thread: the preview follows the document, the job runs it.
+
+They own the workers (and so the threads' lifetimes) and talk to views through signals;
+both use the window's one ModelLibrary.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from PySide6.QtCore import QObject, QTimer, Signal, Slot
+
+from ...core.errors import UsageError
+from ...core.jobs.result import JobResult
+from ...core.models.library import ModelLibrary
+from ..job_document import JobDocument
+from ..preview import PreviewRequest, PreviewResult, SourceFacesRequest, SourceFacesResult
+from .workers import JobWorker, PreviewWorker, SourceFacesWorker
+
+log = logging.getLogger(__name__)
+
+DEBOUNCE_MS = 150  # a burst of edits (a spin box held down) makes one preview
+
+
+class PreviewController(QObject):
+    """Asks for a new preview a moment after any change; shows only the newest answer."""
+
+    previewReady = Signal(object)  # PreviewResult, never a stale one
+    sourceFacesReady = Signal(object)  # SourceFacesResult
+    error = Signal(str)
+
+    def __init__(self, document: JobDocument, library: ModelLibrary, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.document = document
+        self.worker = PreviewWorker(library)
+        self.faces_worker = SourceFacesWorker(library)
+        self.worker.ready.connect(self._ready)
+        self.worker.failed.connect(self._failed)
+        self.faces_worker.ready.connect(self._faces_ready)
+        self.faces_worker.failed.connect(self._failed)
+        self.worker.start()
+        self.faces_worker.start()
+        self.serial = 0
+        self.shown = 0  # serial of the preview on screen
+        self.stale_dropped = 0  # answers that arrived after a newer request: not shown
+        self._faces_serial = 0
+        self.timer = QTimer(self)
+        self.timer.setSingleShot(True)
+        self.timer.setInterval(DEBOUNCE_MS)
+        self.timer.timeout.connect(self.request_now)
+        document.subscribe(self._document_changed)
+
+    def _document_changed(self, what: str) -> None:
+        self.timer.start()  # restarts: the preview waits until edits pause
+
+    @Slot()
+    def request_now(self) -> None:
+        document = self.document
+        if document.target is None:
+            return
+        self.serial += 1
+        job = None
+        if document.sources:
+            try:
+                job = document.job(output=False)
+            except UsageError as error:
+                self.error.emit(str(error))
+        video = document.kind.value == "video"
+        self.worker.submit(
+            PreviewRequest(self.serial, document.target, video, document.frame_time, document.options, job)
+        )
+
+    def scan_source(self, path: str) -> None:
+        self._faces_serial += 1
+        self.faces_worker.submit(SourceFacesRequest(self._faces_serial, path, self.document.options))
+
+    @Slot(object)
+    def _ready(self, result: PreviewResult) -> None:
+        if result.serial != self.serial:
+            self.stale_dropped += 1  # the worker finished it just before a newer request came
+            return
+        self.shown = result.serial
+        self.previewReady.emit(result)
+        if result.error:
+            self.error.emit(result.error)
+
+    @Slot(object)
+    def _faces_ready(self, result: SourceFacesResult) -> None:
+        if result.serial == self._faces_serial:
+            self.sourceFacesReady.emit(result)
+
+    @Slot(int, str)
+    def _failed(self, _serial: int, message: str) -> None:
+        self.error.emit(message)
+
+    def shutdown(self) -> None:
+        self.timer.stop()
+        self.document.unsubscribe(self._document_changed)
+        self.worker.stop()
+        self.faces_worker.stop()
+
+
+class JobController(QObject):
+    """Runs the document's job on a JobWorker; one job at a time."""
+
+    started = Signal()
+    progress = Signal(object)  # Progress
+    finished = Signal(object, str)  # JobResult or None, a one-line outcome
+    error = Signal(str)
+
+    def __init__(self, document: JobDocument, library: ModelLibrary, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.document = document
+        self.library = library
+        self.worker: JobWorker | None = None  # kept: a running QThread must not be collected
+
+    def running(self) -> bool:
+        return self.worker is not None and self.worker.isRunning()
+
+    @Slot()
+    def start(self) -> None:
+        if self.running():
+            return
+        try:
+            job = self.document.job()
+        except UsageError as error:
+            self.error.emit(str(error))
+            return
+        self._forget_worker()
+        worker = JobWorker(self.library, job)
+        worker.progress.connect(self.progress)
+        worker.succeeded.connect(self._succeeded)
+        worker.failed.connect(self._failed)
+        worker.cancelled.connect(self._cancelled)
+        self.worker = worker
+        self.started.emit()
+        worker.start()
+
+    @Slot()
+    def cancel(self) -> None:
+        if self.worker is not None:
+            self.worker.cancel()
+
+    @Slot(object)
+    def _succeeded(self, result: JobResult) -> None:
+        self._join()
+        self.finished.emit(result, self.tr("Done: {0}").format(result.output_path))
+
+    @Slot(str)
+    def _failed(self, message: str) -> None:
+        self._join()
+        self.finished.emit(None, message)
+        self.error.emit(message)
+
+    @Slot()
+    def _cancelled(self) -> None:
+        self._join()
+        self.finished.emit(None, self.tr("Cancelled; no output was written"))
+
+    def _join(self) -> None:
+        # the signal comes as run() returns: waiting here is short and makes isRunning() false
+        if self.worker is not None:
+            self.worker.wait()
+
+    def _forget_worker(self) -> None:
+        if self.worker is not None:
+            self.worker.wait()
+            self.worker.deleteLater()
+            self.worker = None
+
+    def shutdown(self) -> None:
+        """Cancel a running job and join its thread (the job removes its partial output)."""
+        if self.worker is not None:
+            self.worker.stop()
+            self._forget_worker()

@@ -1,0 +1,239 @@
+"""The main window: composes the panels around one JobDocument and one ModelLibrary.
+
+It wires views to controllers and owns nothing else: the document holds the job, the
+controllers own the worker threads, the panels show and edit the document.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from PySide6.QtCore import Qt, Slot
+from PySide6.QtGui import QCloseEvent, QPixmap
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QPushButton,
+    QScrollArea,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ...core.errors import FaceDeckError
+from ...core.faces.options import SwapOptions
+from ...core.jobs.result import JobResult
+from ...core.media.seek import read_frame_at
+from ...core.models.files import missing_roles
+from ...core.models.library import ModelLibrary
+from ..errors import cli_message
+from ..job_document import TARGET, JobDocument
+from ..preview import PreviewResult
+from .controllers import JobController, PreviewController
+from .mapping_panel import MappingPanel
+from .options_panel import OptionsPanel
+from .preview_panel import PreviewPanel
+from .run_panel import RunPanel
+from .sources_panel import SourcesPanel
+from .target_panel import TargetPanel
+
+log = logging.getLogger(__name__)
+
+
+def models_dialog_class():  # noqa: ANN201 - the dialog class, or None while it is not built
+    """The models dialog (built beside this window); None keeps the window usable without it."""
+    try:
+        from .models_dialog import ModelsDialog
+    except ImportError:
+        return None
+    return ModelsDialog
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, library: ModelLibrary, providers: list[str], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(self.tr("FaceDeck"))
+        self.library = library
+        self.document = JobDocument()
+        self.preview = PreviewController(self.document, library, self)
+        self.jobs = JobController(self.document, library, self)
+        self.sources_panel = SourcesPanel(self.document)
+        self.target_panel = TargetPanel(self.document)
+        self.mapping_panel = MappingPanel(self.document)
+        self.preview_panel = PreviewPanel()
+        self.options_panel = OptionsPanel(self.document, providers, library.provider.name)
+        self.run_panel = RunPanel(self.document)
+        self.models_note = QLabel()
+        self.models_note.setWordWrap(True)
+        self.models_button = QPushButton(self.tr("Models\u2026"))
+        self.provider_label = QLabel(self.tr("Provider: {0}").format(library.provider.name))
+        self.models_label = QLabel()
+        self.error_label = QLabel()
+        self.last_error = ""
+        self._build()
+        self._connect()
+        self.refresh_models()
+        self.resize(1280, 800)
+
+    def _build(self) -> None:
+        left = QWidget()
+        column = QVBoxLayout(left)
+        for panel in (self.target_panel, self.sources_panel, self.mapping_panel):
+            column.addWidget(panel)
+        column.addStretch()
+        options = QScrollArea()
+        options.setWidget(self.options_panel)
+        options.setWidgetResizable(True)
+        centre = QWidget()
+        middle = QVBoxLayout(centre)
+        banner = QHBoxLayout()
+        banner.addWidget(self.models_note, 1)
+        banner.addWidget(self.models_button)
+        self.banner = QWidget()
+        self.banner.setLayout(banner)
+        middle.addWidget(self.banner)
+        middle.addWidget(self.preview_panel, 1)
+        middle.addWidget(self.run_panel)
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.addWidget(left)
+        self.splitter.addWidget(centre)
+        self.splitter.addWidget(options)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setSizes([330, 700, 250])
+        self.setCentralWidget(self.splitter)
+        status = self.statusBar()
+        status.addWidget(self.provider_label)
+        status.addWidget(self.models_label)
+        status.addWidget(self.error_label, 1)
+
+    def _connect(self) -> None:
+        self.sources_panel.facesWanted.connect(self.preview.scan_source)
+        self.preview.sourceFacesReady.connect(self.sources_panel.show_faces)
+        self.preview.previewReady.connect(self._preview_ready)
+        self.preview.error.connect(self.show_error)
+        self.preview_panel.faceClicked.connect(self._face_clicked)
+        self.preview_panel.timeRequested.connect(self._time_requested)
+        self.run_panel.startRequested.connect(self.jobs.start)
+        self.run_panel.cancelRequested.connect(self.jobs.cancel)
+        self.jobs.started.connect(self._job_started)
+        self.jobs.progress.connect(self.run_panel.show_progress)
+        self.jobs.finished.connect(self._job_finished)
+        self.jobs.error.connect(self.show_error)
+        self.models_button.clicked.connect(self.open_models_dialog)
+        self.document.subscribe(self._document_changed)
+
+    # ----- models -------------------------------------------------------------------------------
+    def missing_models(self) -> list[str]:
+        return missing_roles(self.library.directory, SwapOptions().required_roles())
+
+    def refresh_models(self) -> None:
+        missing = self.missing_models()
+        if missing:
+            self.models_note.setText(
+                self.tr(
+                    "Models missing in {0}: {1}. Swapping needs them; get them in the models dialog."
+                ).format(self.library.directory, ", ".join(missing))
+            )
+            self.models_label.setText(self.tr("Models: {0} missing").format(len(missing)))
+        else:
+            self.models_label.setText(self.tr("Models: ready"))
+        self.banner.setVisible(bool(missing))
+        self.models_button.setEnabled(models_dialog_class() is not None)
+
+    @Slot()
+    def open_models_dialog(self) -> None:
+        dialog_class = models_dialog_class()
+        if dialog_class is None:
+            return
+        dialog = dialog_class(self.library.store, self)
+        dialog.exec()
+        self.refresh_models()
+        self.preview.request_now()
+
+    # ----- preview --------------------------------------------------------------------------------
+    @Slot(object)
+    def _preview_ready(self, result: PreviewResult) -> None:
+        self.preview_panel.show_result(result)
+        if result.rate:
+            self.preview_panel.set_frame_rate(result.rate)
+        self._update_labels()
+        if not result.error and result.swapped is not None:
+            self.error_label.clear()
+
+    def _update_labels(self) -> None:
+        face = self.mapping_panel.face
+        self.preview_panel.set_labels(self.mapping_panel.labels(), face)
+
+    @Slot(int)
+    def _face_clicked(self, face: int) -> None:
+        self.mapping_panel.select_face(face)
+        self._update_labels()
+
+    @Slot(float)
+    def _time_requested(self, seconds: float) -> None:
+        self.document.set_frame_time(seconds)
+
+    def _document_changed(self, what: str) -> None:
+        if what == TARGET:
+            self.preview_panel.clear()
+            self.preview_panel.set_video(self.document.kind.value == "video")
+        self._update_labels()
+
+    # ----- jobs -----------------------------------------------------------------------------------
+    @Slot()
+    def _job_started(self) -> None:
+        self.run_panel.running(True)
+
+    @Slot(object, str)
+    def _job_finished(self, result: JobResult | None, message: str) -> None:
+        path = result.output_path if result is not None else None
+        self.run_panel.finished(path, message)
+        if path is not None:
+            self._show_output(path, video=result is not None and result.kind == "video")
+
+    def _show_output(self, path: str, *, video: bool) -> None:
+        """The finished result in the preview's swapped pane."""
+        if not video:
+            self.preview_panel.swapped.set_frame(QPixmap(path), [])
+            return
+        try:
+            frame = read_frame_at(path, self.document.frame_time)
+        except FaceDeckError as error:
+            self.show_error(cli_message(error))
+            return
+        self.preview_panel.show_file(frame.image)
+
+    # ----- errors -------------------------------------------------------------------------------
+    @Slot(str)
+    def show_error(self, message: str) -> None:
+        """The last error in one line; the full text in the tooltip and the log."""
+        line = " ".join(message.split())
+        self.last_error = line
+        log.warning("%s", line)
+        self.error_label.setText(line if len(line) <= 160 else line[:157] + "\u2026")
+        self.error_label.setToolTip(line)
+
+    # ----- closing ------------------------------------------------------------------------------
+    def confirm_stop(self) -> bool:
+        """Ask whether to stop the running job (tests replace this)."""
+        answer = QMessageBox.question(
+            self,
+            self.tr("A job is running"),
+            self.tr("Stop the running job and close? Its unfinished output is removed."),
+        )
+        return answer == QMessageBox.StandardButton.Yes
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's name
+        if self.jobs.running() and not self.confirm_stop():
+            event.ignore()
+            return
+        self.shutdown()
+        event.accept()
+
+    def shutdown(self) -> None:
+        """Cancel and join every thread this window started."""
+        self.jobs.shutdown()
+        self.preview.shutdown()
+        self.document.unsubscribe(self._document_changed)

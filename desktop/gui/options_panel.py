@@ -1,0 +1,136 @@
+"""Swap, detector, provider and video-output options: widgets that edit the document."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Slot
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGroupBox,
+    QLineEdit,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ...core.faces.options import DETECTOR_SIZE_STEP, SwapOptions
+from ...core.jobs.spec import OutputSpec
+from ...core.limits import field_limits
+from ..job_document import JobDocument
+
+CODECS = ("h264", "hevc", "vp9", "av1")
+
+
+def _spin(cls: type, name: str, value: int) -> QSpinBox:
+    low, high = field_limits(cls, name)["range"]
+    box = QSpinBox()
+    box.setRange(int(low), int(high))
+    box.setValue(value)
+    return box
+
+
+def _double(cls: type, name: str, value: float, step: float) -> QDoubleSpinBox:
+    low, high = field_limits(cls, name)["range"]
+    box = QDoubleSpinBox()
+    box.setRange(float(low), float(high))
+    box.setSingleStep(step)
+    box.setDecimals(2)
+    box.setValue(value)
+    return box
+
+
+class OptionsPanel(QWidget):
+    """Each widget writes one field of the document's SwapOptions or OutputSpec."""
+
+    def __init__(
+        self, document: JobDocument, providers: list[str], active: str, parent: QWidget | None = None
+    ):
+        super().__init__(parent)
+        self.document = document
+        options = document.options
+        self.enhance = QCheckBox(self.tr("Enhance the face (GFPGAN)"))
+        self.enhance.setChecked(options.enhance)
+        self.strength = _spin(SwapOptions, "enhance_strength", options.enhance_strength)
+        self.mouth_mask = QCheckBox(self.tr("Keep the target's mouth"))
+        self.mouth_mask.setChecked(options.mouth_mask)
+        self.mask_blur = _double(SwapOptions, "mask_blur", options.mask_blur, 0.01)
+        self.mask_padding = _double(SwapOptions, "mask_padding", options.mask_padding, 0.01)
+        self.detector_size = _spin(SwapOptions, "detector_size", options.detector_size)
+        self.detector_size.setSingleStep(DETECTOR_SIZE_STEP)
+        self.detector_threshold = _double(SwapOptions, "detector_threshold", options.detector_threshold, 0.05)
+        self.provider = QComboBox()
+        self.provider.addItem(self.tr("auto ({0})").format(active), "auto")
+        for name in providers:
+            self.provider.addItem(name, name)
+        self.provider.setToolTip(self.tr("Applies the next time FaceDeck starts"))
+        self.codec = QComboBox()
+        for codec in CODECS:
+            self.codec.addItem(codec, codec)
+        self.quality = QSpinBox()
+        low, high = field_limits(OutputSpec, "quality")["range"]
+        self.quality.setRange(int(low) - 1, int(high))
+        self.quality.setSpecialValueText(self.tr("default"))  # the minimum - 1 stands for None
+        self.quality.setValue(int(low) - 1)
+        self.preset = QLineEdit()
+        self.preset.setPlaceholderText(self.tr("codec default (e.g. medium, fast)"))
+        self._layout()
+        self._connect()
+
+    def _layout(self) -> None:
+        swap = QGroupBox(self.tr("Swap"))
+        form = QFormLayout(swap)
+        form.addRow(self.enhance)
+        form.addRow(self.tr("Enhance strength"), self.strength)
+        form.addRow(self.mouth_mask)
+        form.addRow(self.tr("Mask blur"), self.mask_blur)
+        form.addRow(self.tr("Mask padding"), self.mask_padding)
+        detector = QGroupBox(self.tr("Detector and device"))
+        form = QFormLayout(detector)
+        form.addRow(self.tr("Detector size"), self.detector_size)
+        form.addRow(self.tr("Detector threshold"), self.detector_threshold)
+        form.addRow(self.tr("Execution provider"), self.provider)
+        video = QGroupBox(self.tr("Video output"))
+        form = QFormLayout(video)
+        form.addRow(self.tr("Codec"), self.codec)
+        form.addRow(self.tr("Quality"), self.quality)
+        form.addRow(self.tr("Preset"), self.preset)
+        layout = QVBoxLayout(self)
+        for group in (swap, detector, video):
+            layout.addWidget(group)
+        layout.addStretch()
+
+    def _connect(self) -> None:
+        self.enhance.toggled.connect(self._swap_changed)
+        self.mouth_mask.toggled.connect(self._swap_changed)
+        for box in (self.strength, self.detector_size):
+            box.valueChanged.connect(self._swap_changed)
+        for double in (self.mask_blur, self.mask_padding, self.detector_threshold):
+            double.valueChanged.connect(self._swap_changed)
+        self.codec.currentIndexChanged.connect(self._output_changed)
+        self.quality.valueChanged.connect(self._output_changed)
+        self.preset.editingFinished.connect(self._output_changed)
+
+    @Slot()
+    def _swap_changed(self) -> None:
+        size = self.detector_size.value()
+        size -= size % DETECTOR_SIZE_STEP  # typed values snap to what the detector accepts
+        self.document.set_options(
+            enhance=self.enhance.isChecked(),
+            enhance_strength=self.strength.value(),
+            mouth_mask=self.mouth_mask.isChecked(),
+            mask_blur=round(self.mask_blur.value(), 2),
+            mask_padding=round(self.mask_padding.value(), 2),
+            detector_size=max(size, self.detector_size.minimum()),
+            detector_threshold=round(self.detector_threshold.value(), 2),
+        )
+
+    @Slot()
+    def _output_changed(self) -> None:
+        quality = self.quality.value()
+        self.document.set_output_options(
+            codec=self.codec.currentData(),
+            quality=None if quality < self.quality.minimum() + 1 else quality,
+            preset=self.preset.text().strip() or None,
+        )

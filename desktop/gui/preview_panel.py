@@ -1,0 +1,142 @@
+"""The preview: original and swapped frames side by side, or one with a before/after toggle;
+for a video, a slider and frame stepping that pick the frame the swap is shown on."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QSlider,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..preview import PreviewResult
+from .frame_canvas import FrameCanvas
+from .images import bgr_to_pixmap
+
+SLIDER_STEPS_PER_SECOND = 1000  # the slider counts milliseconds
+DEFAULT_FRAME_STEP = 1 / 25  # seconds, until the clip's own rate is known
+
+
+class PreviewPanel(QWidget):
+    """Shows PreviewResults; emits the face clicked and the video time asked for."""
+
+    faceClicked = Signal(int)
+    timeRequested = Signal(float)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.original = FrameCanvas(self.tr("Original"))
+        self.swapped = FrameCanvas(self.tr("Swapped"))
+        self.original.set_placeholder(self.tr("Choose a target image or video"))
+        self.swapped.set_placeholder(self.tr("Add a source photo to see the swap"))
+        self.mode = QComboBox()
+        self.mode.addItem(self.tr("Side by side"), "side")
+        self.mode.addItem(self.tr("Before / after"), "toggle")
+        self.show_original = QCheckBox(self.tr("Show original"))
+        self.show_original.setEnabled(False)
+        self.slider = QSlider(Qt.Orientation.Horizontal)
+        self.back = QToolButton(text="\u25c0")
+        self.forward = QToolButton(text="\u25b6")
+        self.back.setToolTip(self.tr("Previous frame"))
+        self.forward.setToolTip(self.tr("Next frame"))
+        self.time_label = QLabel()
+        self._frame_step = DEFAULT_FRAME_STEP
+        self._layout()
+        self.original.faceClicked.connect(self.faceClicked)
+        self.swapped.faceClicked.connect(self.faceClicked)
+        self.mode.currentIndexChanged.connect(self._show_mode)
+        self.show_original.toggled.connect(self._show_mode)
+        self.slider.valueChanged.connect(self._slider_moved)
+        self.back.clicked.connect(self._step_back)
+        self.forward.clicked.connect(self._step_forward)
+        self.set_video(False)
+
+    def _layout(self) -> None:
+        canvases = QHBoxLayout()
+        canvases.addWidget(self.original)
+        canvases.addWidget(self.swapped)
+        self.video_bar = QWidget()
+        video = QHBoxLayout(self.video_bar)
+        video.setContentsMargins(0, 0, 0, 0)
+        for widget in (self.back, self.slider, self.forward, self.time_label):
+            video.addWidget(widget)
+        top = QHBoxLayout()
+        top.addWidget(self.mode)
+        top.addWidget(self.show_original)
+        top.addStretch()
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addLayout(canvases, 1)
+        layout.addWidget(self.video_bar)
+
+    # ----- what to show ---------------------------------------------------------------------
+    def set_video(self, video: bool, duration: float | None = None) -> None:
+        self.video_bar.setVisible(video)
+        if duration:
+            self.slider.blockSignals(True)
+            self.slider.setRange(0, int(duration * SLIDER_STEPS_PER_SECOND))
+            self.slider.blockSignals(False)
+
+    def set_frame_rate(self, rate: float | None) -> None:
+        self._frame_step = 1.0 / rate if rate else DEFAULT_FRAME_STEP
+
+    @Slot(object)
+    def show_result(self, result: PreviewResult) -> None:
+        """Called on the GUI thread: the arrays become pixmaps here."""
+        if result.original is None:
+            self.original.set_frame(None, [])
+            self.swapped.set_frame(None, [])
+            return
+        self.original.set_frame(bgr_to_pixmap(result.original), result.faces)
+        swapped = None if result.swapped is None else bgr_to_pixmap(result.swapped)
+        self.swapped.set_frame(swapped, result.faces)
+        if result.duration:
+            self.set_video(True, result.duration)
+            self.slider.blockSignals(True)
+            self.slider.setValue(int(result.time * SLIDER_STEPS_PER_SECOND))
+            self.slider.blockSignals(False)
+            self.time_label.setText(self.tr("{0:.2f} s").format(result.time))
+
+    def show_file(self, frame) -> None:  # noqa: ANN001 - BGR ndarray
+        """A finished result, shown alone as the swapped frame."""
+        self.swapped.set_frame(bgr_to_pixmap(frame), [])
+
+    def set_labels(self, labels: dict[int, str], chosen: int | None) -> None:
+        self.original.set_labels(labels, chosen)
+        self.swapped.set_labels(labels, chosen)
+
+    def clear(self) -> None:
+        self.original.clear()
+        self.swapped.clear()
+
+    # ----- slots ----------------------------------------------------------------------------
+    @Slot()
+    def _show_mode(self) -> None:
+        toggle = self.mode.currentData() == "toggle"
+        self.show_original.setEnabled(toggle)
+        before = self.show_original.isChecked()
+        self.original.setVisible(not toggle or before)
+        self.swapped.setVisible(not toggle or not before)
+
+    @Slot(int)
+    def _slider_moved(self, value: int) -> None:
+        self.timeRequested.emit(value / SLIDER_STEPS_PER_SECOND)
+
+    @Slot()
+    def _step_back(self) -> None:
+        self._step(-1)
+
+    @Slot()
+    def _step_forward(self) -> None:
+        self._step(1)
+
+    def _step(self, frames: int) -> None:
+        seconds = self.slider.value() / SLIDER_STEPS_PER_SECOND + frames * self._frame_step
+        seconds = min(max(0.0, seconds), self.slider.maximum() / SLIDER_STEPS_PER_SECOND)
+        self.slider.setValue(int(round(seconds * SLIDER_STEPS_PER_SECOND)))

@@ -1,0 +1,168 @@
+"""Engine work off the GUI thread: the preview and face-scan workers and the job worker.
+
+Each worker is a QThread whose ``run`` does the engine work and emits typed signals; the
+receivers are slots of QObjects living on the GUI thread, so Qt queues the calls there
+(DESIGN.md section 10: never a bare lambda). Arrays cross the thread boundary as they
+are; QImage is made on the GUI thread. Every thread is stopped with a threading.Event
+and joined with ``wait()`` before its owner goes (no "Destroyed while thread is still
+running").
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+from PySide6.QtCore import QThread, Signal
+
+from ...core.errors import FaceDeckError, JobCancelled
+from ...core.jobs.events import JobEvent, Progress
+from ...core.jobs.runner import run_job
+from ...core.jobs.spec import SwapJob
+from ...core.models.library import ModelLibrary
+from ..errors import cli_message
+from ..preview import (
+    PreviewRequest,
+    SourceFacesRequest,
+    TargetFrames,
+    compute_preview,
+    compute_source_faces,
+)
+
+log = logging.getLogger(__name__)
+
+
+class MailboxThread(QThread):
+    """A thread that serves only the newest request: a one-slot mailbox, never a queue.
+
+    A request posted while another is being computed replaces any request still waiting;
+    a result whose request was overtaken is dropped instead of emitted.
+    """
+
+    failed = Signal(int, str)  # serial, one-line message
+
+    def __init__(self, library: ModelLibrary, parent: Any = None) -> None:
+        super().__init__(parent)
+        self.library = library
+        self._wake = threading.Condition()
+        self._waiting: Any = None
+        self._latest = 0
+        self._stop = False
+        self.computed = 0  # requests computed (stale ones skipped never count): for tests
+        self.dropped = 0  # results dropped because a newer request came in
+
+    def submit(self, request: Any) -> None:
+        with self._wake:
+            self._waiting = request
+            self._latest = request.serial
+            self._wake.notify()
+
+    def stop(self) -> None:
+        """Ask the loop to end (after the request in progress) and wait for it."""
+        with self._wake:
+            self._stop = True
+            self._wake.notify()
+        self.quit()
+        self.wait()
+
+    def run(self) -> None:
+        while True:
+            with self._wake:
+                while self._waiting is None and not self._stop:
+                    self._wake.wait()
+                if self._stop:
+                    return
+                request, self._waiting = self._waiting, None
+            result = self._compute_safely(request)
+            self.computed += 1
+            with self._wake:
+                stale = request.serial != self._latest
+            if stale:
+                self.dropped += 1
+                continue
+            if result is not None:
+                self.deliver(result)
+
+    def _compute_safely(self, request: Any) -> Any:
+        try:
+            return self.compute(request)
+        except Exception as error:  # noqa: BLE001 - the worker's boundary: logged and shown, never a dead thread
+            log.exception("%s failed", type(self).__name__)
+            self.failed.emit(request.serial, f"internal error: {type(error).__name__}: {error}")
+            return None
+
+    def compute(self, request: Any) -> Any:  # pragma: no cover - subclasses
+        raise NotImplementedError
+
+    def deliver(self, result: Any) -> None:  # pragma: no cover - subclasses
+        raise NotImplementedError
+
+
+class PreviewWorker(MailboxThread):
+    """Swapped previews of the image target or of the video frame shown."""
+
+    ready = Signal(object)  # PreviewResult
+
+    def __init__(self, library: ModelLibrary, parent: Any = None) -> None:
+        super().__init__(library, parent)
+        self._frames = TargetFrames()
+
+    def compute(self, request: PreviewRequest) -> Any:
+        return compute_preview(self.library, request, self._frames)
+
+    def deliver(self, result: Any) -> None:
+        self.ready.emit(result)
+
+
+class SourceFacesWorker(MailboxThread):
+    """The faces of a source photo as crops, for the face picker."""
+
+    ready = Signal(object)  # SourceFacesResult
+
+    def compute(self, request: SourceFacesRequest) -> Any:
+        return compute_source_faces(self.library, request)
+
+    def deliver(self, result: Any) -> None:
+        self.ready.emit(result)
+
+
+class JobWorker(QThread):
+    """Runs one job with ``run_job``; Progress events out, a threading.Event to cancel."""
+
+    progress = Signal(object)  # core.jobs.events.Progress
+    succeeded = Signal(object)  # core.jobs.result.JobResult
+    failed = Signal(str)  # the CLI's one-line message
+    cancelled = Signal()
+
+    def __init__(self, library: ModelLibrary, job: SwapJob, parent: Any = None) -> None:
+        super().__init__(parent)
+        self.library = library
+        self.job = job
+        self.cancel_event = threading.Event()
+
+    def cancel(self) -> None:
+        self.cancel_event.set()
+
+    def stop(self) -> None:
+        """Cancel and join: run_job stops a video within a frame and leaves no output."""
+        self.cancel_event.set()
+        self.quit()
+        self.wait()
+
+    def _event(self, event: JobEvent) -> None:
+        if isinstance(event, Progress):
+            self.progress.emit(event)
+
+    def run(self) -> None:
+        try:
+            result = run_job(self.library, self.job, events=self._event, cancel=self.cancel_event)
+        except JobCancelled:
+            self.cancelled.emit()
+        except FaceDeckError as error:
+            self.failed.emit(cli_message(error))
+        except Exception as error:  # noqa: BLE001 - the job thread's boundary: logged and shown
+            log.exception("job failed")
+            self.failed.emit(f"internal error: {type(error).__name__}: {error}")
+        else:
+            self.succeeded.emit(result)

@@ -1,0 +1,195 @@
+"""The job the window edits: one ``SwapJob`` in the making, with change notifications.
+
+Qt-free on purpose (the napari pattern): the window's views show this document and its
+controllers edit it, the preview and the Start button turn it into a ``SwapJob`` with
+:meth:`JobDocument.job`, and nothing else in the window holds swap state. The job it
+builds is the one the CLI would build for the same choices (``--map`` included), so the
+window and ``facedeck --headless swap`` cannot drift apart, and the same job can be sent
+to a remote worker unchanged.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..core.errors import UsageError
+from ..core.faces.options import SelectionMode, SwapOptions
+from ..core.jobs.spec import FaceAssignment, FaceMapping, FaceRef, JobKind, MediaRef, OutputSpec, SwapJob
+from ..core.media.formats import is_video_input
+from .headless.swap_args import DEFAULT_NAME_PATTERN
+from .headless.targets import Namer
+
+Listener = Callable[[str], None]
+
+# What changed, for listeners that redraw only their part.
+SOURCES = "sources"
+TARGET = "target"
+SELECTION = "selection"  # selection mode, mappings, the reference face
+OPTIONS = "options"
+OUTPUT = "output"
+FRAME = "frame"  # the video time shown in the preview
+
+
+@dataclass(frozen=True)
+class SourcePhoto:
+    """A source photo and which of its faces is the source (0: the largest, as ``face`` counts)."""
+
+    path: str
+    face: int = 0
+
+
+class JobDocument:
+    """Sources, target, selection, mappings, options and output of the job being edited."""
+
+    def __init__(self) -> None:
+        self.sources: list[SourcePhoto] = []
+        self.target: str | None = None
+        self.options = SwapOptions()
+        self.output = OutputSpec()
+        self.output_path: str | None = None  # chosen by the user; None: the default name
+        # mapping editor: target face number (0: largest) -> index into ``sources``
+        self.mappings: dict[int, int] = {}
+        self.reference_face = 0  # reference selection without mappings: this target face
+        self.frame_time = 0.0  # videos: the time the preview shows (and mappings refer to)
+        self._listeners: list[Listener] = []
+
+    # ----- notifications ------------------------------------------------------------------
+    def subscribe(self, listener: Listener) -> None:
+        self._listeners.append(listener)
+
+    def unsubscribe(self, listener: Listener) -> None:
+        if listener in self._listeners:
+            self._listeners.remove(listener)
+
+    def _changed(self, what: str) -> None:
+        for listener in list(self._listeners):
+            listener(what)
+
+    # ----- edits ----------------------------------------------------------------------------
+    def add_sources(self, paths: list[str]) -> None:
+        known = {photo.path for photo in self.sources}
+        new = [SourcePhoto(path) for path in paths if path not in known]
+        if new:
+            self.sources.extend(new)
+            self._changed(SOURCES)
+
+    def remove_source(self, index: int) -> None:
+        del self.sources[index]
+        # mappings point at source positions: drop the removed one, shift the later ones
+        self.mappings = {
+            face: source - (source > index) for face, source in self.mappings.items() if source != index
+        }
+        self._changed(SOURCES)
+
+    def set_source_face(self, index: int, face: int) -> None:
+        if self.sources[index].face != face:
+            self.sources[index] = dataclasses.replace(self.sources[index], face=face)
+            self._changed(SOURCES)
+
+    def set_target(self, path: str | None) -> None:
+        if path == self.target:
+            return
+        self.target = path
+        self.mappings = {}  # face numbers belong to the old target
+        self.reference_face = 0
+        self.frame_time = 0.0
+        self.output_path = None
+        self._changed(TARGET)
+
+    def set_options(self, **changes: object) -> None:
+        """Change swap options by field name (``enhance=True``); ranges are checked at ``job()``."""
+        updated = dataclasses.replace(self.options, **changes)  # type: ignore[arg-type]
+        if updated != self.options:
+            self.options = updated
+            self._changed(SELECTION if "selection" in changes else OPTIONS)
+
+    def set_output_options(self, **changes: object) -> None:
+        updated = dataclasses.replace(self.output, **changes)  # type: ignore[arg-type]
+        if updated != self.output:
+            self.output = updated
+            self._changed(OUTPUT)
+
+    def set_output_path(self, path: str | None) -> None:
+        if path != self.output_path:
+            self.output_path = path or None
+            self._changed(OUTPUT)
+
+    def map_face(self, target_face: int, source: int | None) -> None:
+        """Put source photo ``source`` on target face ``target_face`` (None: leave it alone)."""
+        if source is None:
+            changed = self.mappings.pop(target_face, None) is not None
+        else:
+            changed = self.mappings.get(target_face) != source
+            self.mappings[target_face] = source
+        if changed:
+            self._changed(SELECTION)
+
+    def set_reference_face(self, face: int) -> None:
+        if face != self.reference_face:
+            self.reference_face = face
+            self._changed(SELECTION)
+
+    def set_frame_time(self, seconds: float) -> None:
+        if seconds != self.frame_time:
+            self.frame_time = max(0.0, seconds)
+            self._changed(FRAME)
+
+    # ----- reading --------------------------------------------------------------------------
+    @property
+    def kind(self) -> JobKind:
+        return JobKind.VIDEO if self.target and is_video_input(self.target) else JobKind.IMAGE
+
+    def default_output(self) -> str | None:
+        """Next to the target, named as the CLI names it (photo.jpg -> photo.facedeck.jpg), a free name."""
+        if self.target is None:
+            return None
+        namer = Namer(None, DEFAULT_NAME_PATTERN, batch=False)
+        return namer.output_for(self.target, 1, self.kind is JobKind.VIDEO)
+
+    def effective_output(self) -> str | None:
+        return self.output_path or self.default_output()
+
+    def ready(self) -> bool:
+        return bool(self.sources) and self.target is not None
+
+    def job(self, *, output: bool = True) -> SwapJob:
+        """The ``SwapJob`` of the current choices; UsageError when sources or target are missing.
+
+        ``output=False`` leaves the output path out (a preview writes nothing).
+        """
+        if self.target is None:
+            raise UsageError("choose a target image or video", field="target")
+        if not self.sources:
+            raise UsageError("add a source photo", field="faces.sources")
+        target = MediaRef.of(self.target)
+        video = self.kind is JobKind.VIDEO
+        time = self.frame_time if video else None
+        options = self.options
+        if self.mappings:
+            faces = FaceAssignment(mappings=self._mappings(target, time))
+        else:
+            reference = None
+            if options.selection is SelectionMode.REFERENCE:
+                reference = FaceRef(target, face=self.reference_face, time=time)
+            faces = FaceAssignment(sources=[self._ref(photo) for photo in self.sources], reference=reference)
+        out = dataclasses.replace(self.output, path=self.effective_output() if output else None)
+        return SwapJob(kind=self.kind, target=target, faces=faces, options=options, output=out)
+
+    def _mappings(self, target: MediaRef, time: float | None) -> list[FaceMapping]:
+        # As --map SRC REFERENCE: one mapping per target face, the reference being that face
+        # of the target itself (in the frame shown, for a video).
+        return [
+            FaceMapping(sources=[self._ref(self.sources[source])], reference=FaceRef(target, face, time))
+            for face, source in sorted(self.mappings.items())
+            if source < len(self.sources)
+        ]
+
+    @staticmethod
+    def _ref(photo: SourcePhoto) -> FaceRef:
+        return FaceRef(MediaRef.of(photo.path), face=photo.face)
+
+    def source_label(self, index: int) -> str:
+        return Path(self.sources[index].path).name
