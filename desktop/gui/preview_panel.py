@@ -47,6 +47,7 @@ class PreviewPanel(QWidget):
         self.forward.setToolTip(self.tr("Next frame"))
         self.time_label = QLabel()
         self._frame_step = DEFAULT_FRAME_STEP
+        self._shown_time = 0.0  # the time of the video frame on screen
         self._layout()
         self.original.faceClicked.connect(self.faceClicked)
         self.swapped.faceClicked.connect(self.faceClicked)
@@ -100,6 +101,7 @@ class PreviewPanel(QWidget):
             self.set_video(True, result.duration)
             self.slider.blockSignals(True)
             self.slider.setValue(int(result.time * SLIDER_STEPS_PER_SECOND))
+            self._shown_time = result.time
             self.slider.blockSignals(False)
             self.time_label.setText(self.tr("{0:.2f} s").format(result.time))
 
@@ -137,6 +139,12 @@ class PreviewPanel(QWidget):
         self._step(1)
 
     def _step(self, frames: int) -> None:
-        seconds = self.slider.value() / SLIDER_STEPS_PER_SECOND + frames * self._frame_step
-        seconds = min(max(0.0, seconds), self.slider.maximum() / SLIDER_STEPS_PER_SECOND)
-        self.slider.setValue(int(round(seconds * SLIDER_STEPS_PER_SECOND)))
+        # Aim at the middle of the next frame's span: the slider's milliseconds would land
+        # on a frame boundary and round back onto the frame already shown.
+        end = self.slider.maximum() / SLIDER_STEPS_PER_SECOND
+        seconds = self._shown_time + (frames + 0.5) * self._frame_step
+        seconds = min(max(0.0, seconds), end)
+        self.slider.blockSignals(True)
+        self.slider.setValue(int(seconds * SLIDER_STEPS_PER_SECOND))
+        self.slider.blockSignals(False)
+        self.timeRequested.emit(seconds)

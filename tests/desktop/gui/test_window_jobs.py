@@ -1,0 +1,97 @@
+"""Start, progress, Cancel and closing through the window, on real clips and real threads."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from facedeck.core.jobs.events import Progress
+from facedeck.core.media.metadata import DIGITAL_SOURCE_TYPE
+from tests.desktop.gui.test_main_window import WAIT_MS, load
+from tests.support.media_fixtures import decode_frames
+
+
+def start(window, qtbot):
+    with qtbot.waitSignal(window.jobs.started, timeout=WAIT_MS):
+        window.run_panel.start.click()
+
+
+def test_image_job_writes_next_to_the_target_and_shows_the_result(
+    make_window, qtbot, gui_workspace, tmp_path
+):
+    window = make_window(gui_workspace["models"])
+    target = tmp_path / "photo.png"
+    target.write_bytes(Path(gui_workspace["target"]).read_bytes())
+    load(window, qtbot, [gui_workspace["source"]], str(target))
+    expected = tmp_path / "photo.facedeck.png"  # the CLI's default name
+    assert window.run_panel.output.placeholderText() == str(expected)
+    with qtbot.waitSignal(window.jobs.finished, timeout=WAIT_MS) as finished:
+        start(window, qtbot)
+    result, message = finished.args
+    assert result is not None and result.output_path == str(expected), message
+    assert expected.is_file()
+    assert DIGITAL_SOURCE_TYPE.encode() in expected.read_bytes()  # marked as synthetic
+    assert window.run_panel.show_folder.isEnabled() and window.run_panel.progress.value() == 100
+    # the next default never overwrites the result
+    assert window.document.default_output() == str(tmp_path / "photo.facedeck-2.png")
+
+
+def test_video_job_reports_progress_and_finishes(make_window, qtbot, gui_workspace, tmp_path):
+    window = make_window(gui_workspace["models"])
+    load(window, qtbot, [gui_workspace["source"]], gui_workspace["clip"])
+    assert window.preview_panel.video_bar.isVisibleTo(window)
+    output = tmp_path / "out.mp4"
+    window.document.set_output_path(str(output))
+    progress: list[Progress] = []
+    window.jobs.progress.connect(progress.append)
+    with qtbot.waitSignal(window.jobs.finished, timeout=60_000) as finished:
+        start(window, qtbot)
+    result, message = finished.args
+    assert result is not None, message
+    assert len(decode_frames(output)) == 30
+    assert progress and progress[-1].done == 30 and progress[-1].total == 30
+    assert "fps" in window.run_panel.state.text() or window.run_panel.state.text().startswith("Done")
+
+
+def test_cancel_leaves_no_output(make_window, qtbot, gui_workspace, tmp_path):
+    window = make_window(gui_workspace["models"])
+    load(window, qtbot, [gui_workspace["source"]], gui_workspace["long_clip"])
+    output = tmp_path / "cancelled.mp4"
+    window.document.set_output_path(str(output))
+    with qtbot.waitSignal(window.jobs.progress, timeout=60_000, check_params_cb=lambda p: p.done >= 1):
+        start(window, qtbot)
+    assert "fps" in window.run_panel.state.text()
+    with qtbot.waitSignal(window.jobs.finished, timeout=60_000) as finished:
+        window.run_panel.cancel.click()
+    result, message = finished.args
+    assert result is None and message.startswith("Cancelled")
+    assert not output.exists()
+    assert list(tmp_path.iterdir()) == []  # no partial file either
+    assert window.run_panel.start.isEnabled() and not window.run_panel.cancel.isEnabled()
+
+
+def test_closing_during_a_job_asks_then_stops_every_thread(make_window, qtbot, gui_workspace, tmp_path):
+    window = make_window(gui_workspace["models"])
+    load(window, qtbot, [gui_workspace["source"]], gui_workspace["long_clip"])
+    window.document.set_output_path(str(tmp_path / "closed.mp4"))
+    with qtbot.waitSignal(window.jobs.progress, timeout=60_000, check_params_cb=lambda p: p.done >= 1):
+        start(window, qtbot)
+    asked: list[bool] = []
+
+    def refuse() -> bool:
+        asked.append(False)
+        return False
+
+    window.confirm_stop = refuse
+    assert not window.close()  # "no": the window and its job stay
+    assert asked == [False] and window.isVisible() and window.jobs.running()
+
+    def agree() -> bool:
+        asked.append(True)
+        return True
+
+    window.confirm_stop = agree
+    threads = [window.preview.worker, window.preview.faces_worker, window.jobs.worker]
+    assert window.close()
+    assert asked == [False, True]
+    assert not any(thread.isRunning() for thread in threads if thread is not None)
+    assert list(tmp_path.iterdir()) == []
