@@ -55,9 +55,12 @@ def normalize(language: str | None) -> str | None:
 def system_language(locale: QLocale | None = None) -> str:
     """The first of the user's preferred UI languages that FaceDeck ships, else English."""
     locale = locale or QLocale.system()
+    traditional = False  # Qt lists "zh-Hant-TW", then plain "zh": that "zh" is not Simplified
     for name in [*locale.uiLanguages(), locale.name()]:
         language = normalize(name)
-        if language is not None:
+        if language is None and name.lower().startswith("zh"):
+            traditional = True
+        elif language is not None and not (traditional and language == "zh_CN"):
             return language
     return ENGLISH
 

@@ -6,47 +6,47 @@
     <message>
         <location filename="../../desktop/gui/consent.py" line="+25"/>
         <source>I will only swap faces of people who have given their consent, and I will not use the results to deceive, harass or defame anyone.</source>
-        <translation type="unfinished"></translation>
+        <translation>我只会替换已经同意的人的面孔，并且不会用生成的结果去欺骗、骚扰或诽谤任何人。</translation>
     </message>
     <message>
         <location line="+17"/>
         <source>Responsible use</source>
-        <translation type="unfinished"></translation>
+        <translation>负责任地使用</translation>
     </message>
     <message>
         <location line="+0"/>
         <source>Licence terms</source>
-        <translation type="unfinished"></translation>
+        <translation>许可条款</translation>
     </message>
     <message>
         <location line="+3"/>
         <source>Every image and video FaceDeck writes is marked as synthetic (AI-generated) media in its metadata.</source>
-        <translation type="unfinished"></translation>
+        <translation>FaceDeck 写出的每张图片和每个视频都会在元数据中标记为合成（AI 生成）媒体。</translation>
     </message>
     <message>
         <location line="+5"/>
         <source>Before the first download, please read the licences of these models:</source>
-        <translation type="unfinished"></translation>
+        <translation>首次下载之前，请阅读这些模型的许可：</translation>
     </message>
     <message>
         <location line="+2"/>
         <source>By downloading them you accept these terms, and confirm:</source>
-        <translation type="unfinished"></translation>
+        <translation>下载即表示你接受这些条款，并确认：</translation>
     </message>
     <message>
         <location line="+3"/>
         <source>FaceDeck swaps faces in photos and videos. Before you start, please confirm:</source>
-        <translation type="unfinished"></translation>
+        <translation>FaceDeck 可以替换照片和视频中的人脸。开始之前，请确认：</translation>
     </message>
     <message>
         <location line="+4"/>
         <source>I agree</source>
-        <translation type="unfinished"></translation>
+        <translation>我同意</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Decline</source>
-        <translation type="unfinished"></translation>
+        <translation>拒绝</translation>
     </message>
 </context>
 <context>
@@ -54,55 +54,55 @@
     <message>
         <location filename="../../desktop/gui/controllers.py" line="+147"/>
         <source>Done: {0}</source>
-        <translation type="unfinished"></translation>
+        <translation>完成：{0}</translation>
     </message>
     <message>
         <location line="+11"/>
         <source>Cancelled; no output was written</source>
-        <translation type="unfinished"></translation>
+        <translation>已取消；没有写出任何输出</translation>
     </message>
 </context>
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../desktop/gui/main_window.py" line="+57"/>
+        <location filename="../../desktop/gui/main_window.py" line="+55"/>
         <source>FaceDeck</source>
-        <translation type="unfinished"></translation>
+        <translation>FaceDeck</translation>
     </message>
     <message>
         <location line="+13"/>
         <source>Models…</source>
-        <translation type="unfinished"></translation>
+        <translation>模型…</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Provider: {0}</source>
-        <translation type="unfinished"></translation>
+        <translation>执行设备：{0}</translation>
     </message>
     <message>
         <location line="+65"/>
         <source>Models missing in {0}: {1}. Swapping needs them; get them in the models dialog.</source>
-        <translation type="unfinished"></translation>
+        <translation>{0} 中缺少模型：{1}。换脸需要这些模型；请在模型对话框中获取。</translation>
     </message>
     <message>
         <location line="+3"/>
         <source>Models: {0} missing</source>
-        <translation type="unfinished"></translation>
+        <translation>模型：缺少 {0} 个</translation>
     </message>
     <message>
         <location line="+2"/>
         <source>Models: ready</source>
-        <translation type="unfinished"></translation>
+        <translation>模型：就绪</translation>
     </message>
     <message>
-        <location line="+82"/>
+        <location line="+79"/>
         <source>A job is running</source>
-        <translation type="unfinished"></translation>
+        <translation>任务正在运行</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Stop the running job and close? Its unfinished output is removed.</source>
-        <translation type="unfinished"></translation>
+        <translation>停止正在运行的任务并关闭吗？未完成的输出将被删除。</translation>
     </message>
 </context>
 <context>
@@ -110,68 +110,68 @@
     <message>
         <location filename="../../desktop/gui/mapping_panel.py" line="+27"/>
         <source>The largest face</source>
-        <translation type="unfinished"></translation>
+        <translation>最大的人脸</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Every face</source>
-        <translation type="unfinished"></translation>
+        <translation>所有人脸</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Faces like the face clicked</source>
-        <translation type="unfinished"></translation>
+        <translation>与所点人脸相似的人脸</translation>
     </message>
     <message>
         <location line="+1"/>
         <location line="+48"/>
         <source>Click a face in the preview</source>
-        <translation type="unfinished"></translation>
+        <translation>在预览中点击一张人脸</translation>
     </message>
     <message>
         <location line="-43"/>
         <source>Clear mappings</source>
-        <translation type="unfinished"></translation>
+        <translation>清除对应关系</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Faces to swap</source>
-        <translation type="unfinished"></translation>
+        <translation>要替换的人脸</translation>
     </message>
     <message>
         <location line="+2"/>
         <source>Swap</source>
-        <translation type="unfinished"></translation>
+        <translation>换脸</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Face</source>
-        <translation type="unfinished"></translation>
+        <translation>人脸</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Put on it</source>
-        <translation type="unfinished"></translation>
+        <translation>替换为</translation>
     </message>
     <message>
         <location line="+34"/>
         <source>(leave this face alone)</source>
-        <translation type="unfinished"></translation>
+        <translation>（保留这张人脸）</translation>
     </message>
     <message>
         <location line="+7"/>
         <source>Face {0}</source>
-        <translation type="unfinished"></translation>
+        <translation>人脸 {0}</translation>
     </message>
     <message>
         <location line="+6"/>
         <source>Mappings decide: {0}</source>
-        <translation type="unfinished"></translation>
+        <translation>按对应关系：{0}</translation>
     </message>
     <message>
         <location line="+2"/>
         <source>No mappings: the mode above decides.</source>
-        <translation type="unfinished"></translation>
+        <translation>没有对应关系：由上面的模式决定。</translation>
     </message>
 </context>
 <context>
@@ -179,220 +179,220 @@
     <message>
         <location filename="../../desktop/gui/model_prompts.py" line="+69"/>
         <source>Import a model file</source>
-        <translation type="unfinished"></translation>
+        <translation>导入模型文件</translation>
     </message>
     <message>
         <location line="+2"/>
         <source>Model files (*.onnx *.zip);;All files (*)</source>
-        <translation type="unfinished"></translation>
+        <translation>模型文件 (*.onnx *.zip);;所有文件 (*)</translation>
     </message>
     <message>
         <location line="+5"/>
         <source>Import the models in a folder</source>
-        <translation type="unfinished"></translation>
+        <translation>导入文件夹中的模型</translation>
     </message>
     <message>
         <location line="+8"/>
         <source>Which model is this?</source>
-        <translation type="unfinished"></translation>
+        <translation>这是哪个模型？</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>FaceDeck cannot tell from its name which model {name} is:</source>
-        <translation type="unfinished"></translation>
+        <translation>FaceDeck 无法根据文件名判断 {name} 是哪个模型：</translation>
     </message>
 </context>
 <context>
     <name>ModelsDialog</name>
     <message>
-        <location filename="../../desktop/gui/models_dialog.py" line="+78"/>
+        <location filename="../../desktop/gui/models_dialog.py" line="+80"/>
         <source>Models</source>
-        <translation type="unfinished"></translation>
+        <translation>模型</translation>
     </message>
     <message>
         <location line="+7"/>
         <source>Models folder: {folder}</source>
-        <translation type="unfinished"></translation>
+        <translation>模型文件夹：{folder}</translation>
     </message>
     <message>
         <location line="+4"/>
         <source>Model</source>
-        <translation type="unfinished"></translation>
+        <translation>模型</translation>
     </message>
     <message>
         <location line="+0"/>
         <source>Status</source>
-        <translation type="unfinished"></translation>
+        <translation>状态</translation>
     </message>
     <message>
         <location line="+0"/>
         <source>Size</source>
-        <translation type="unfinished"></translation>
+        <translation>大小</translation>
     </message>
     <message>
         <location line="+0"/>
         <source>Licence</source>
-        <translation type="unfinished"></translation>
+        <translation>许可</translation>
     </message>
     <message>
         <location line="+0"/>
         <source>Purpose</source>
-        <translation type="unfinished"></translation>
+        <translation>用途</translation>
     </message>
     <message>
         <location line="+10"/>
         <source>Download selected</source>
-        <translation type="unfinished"></translation>
+        <translation>下载所选</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Download missing</source>
-        <translation type="unfinished"></translation>
+        <translation>下载缺少的模型</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Import file…</source>
-        <translation type="unfinished"></translation>
+        <translation>导入文件…</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Import folder…</source>
-        <translation type="unfinished"></translation>
+        <translation>导入文件夹…</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Verify</source>
-        <translation type="unfinished"></translation>
+        <translation>校验</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Check every model file against its published SHA-256</source>
-        <translation type="unfinished"></translation>
+        <translation>用发布的 SHA-256 校验每个模型文件</translation>
     </message>
     <message>
         <location line="+21"/>
         <source>Cancel</source>
-        <translation type="unfinished"></translation>
+        <translation>取消</translation>
     </message>
     <message>
         <location line="+23"/>
         <source>verified</source>
-        <translation type="unfinished"></translation>
+        <translation>已校验</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>trusted</source>
-        <translation type="unfinished"></translation>
+        <translation>已信任</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>present (not checked yet)</source>
-        <translation type="unfinished"></translation>
+        <translation>已存在（尚未校验）</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>missing</source>
-        <translation type="unfinished"></translation>
+        <translation>缺失</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>corrupt</source>
-        <translation type="unfinished"></translation>
+        <translation>已损坏</translation>
     </message>
     <message>
         <location line="+82"/>
         <source>Cancelling…</source>
-        <translation type="unfinished"></translation>
+        <translation>正在取消…</translation>
     </message>
     <message>
         <location line="+27"/>
         <source>Every model file present was checked against its published SHA-256.</source>
-        <translation type="unfinished"></translation>
+        <translation>已用发布的 SHA-256 校验了现有的每个模型文件。</translation>
     </message>
     <message>
         <location line="+2"/>
         <source>Stopped.</source>
-        <translation type="unfinished"></translation>
+        <translation>已停止。</translation>
     </message>
     <message>
         <location line="+16"/>
         <source>Licence terms not accepted; nothing was downloaded.</source>
-        <translation type="unfinished"></translation>
+        <translation>未接受许可条款；没有下载任何内容。</translation>
     </message>
     <message>
         <location line="+6"/>
         <source>Downloading…</source>
-        <translation type="unfinished"></translation>
+        <translation>正在下载…</translation>
     </message>
     <message>
-        <location line="+9"/>
+        <location line="+10"/>
         <source>{received} of {total}</source>
-        <translation type="unfinished"></translation>
+        <translation>{received} / {total}</translation>
     </message>
     <message>
         <location line="+6"/>
         <source>{file}: {amount}, {rate}/s, {eta} left</source>
-        <translation type="unfinished"></translation>
+        <translation>{file}：{amount}，{rate}/秒，剩余 {eta}</translation>
     </message>
     <message>
         <location line="+22"/>
         <source>Download cancelled. What has arrived is kept; the next download resumes it.</source>
-        <translation type="unfinished"></translation>
+        <translation>下载已取消。已下载的部分会保留，下次下载将从断点继续。</translation>
     </message>
     <message>
         <location line="+3"/>
         <source>{failed} of {total} model(s) not downloaded: {reasons}</source>
-        <translation type="unfinished"></translation>
+        <translation>{total} 个模型中有 {failed} 个未下载：{reasons}</translation>
     </message>
     <message>
         <location line="+6"/>
         <source>All requested models are downloaded and verified.</source>
-        <translation type="unfinished"></translation>
+        <translation>所有请求的模型均已下载并校验。</translation>
     </message>
     <message>
         <location line="+29"/>
         <source>Importing {path}…</source>
-        <translation type="unfinished"></translation>
+        <translation>正在导入 {path}…</translation>
     </message>
     <message>
         <location line="+24"/>
         <source>Found no model file FaceDeck knows in {path}.</source>
-        <translation type="unfinished"></translation>
+        <translation>在 {path} 中没有找到 FaceDeck 认识的模型文件。</translation>
     </message>
     <message>
         <location line="+2"/>
         <source>{n} imported and verified</source>
-        <translation type="unfinished"></translation>
+        <translation>{n} 个已导入并校验</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>{n} imported as trusted</source>
-        <translation type="unfinished"></translation>
+        <translation>{n} 个已作为信任文件导入</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>{n} already present</source>
-        <translation type="unfinished"></translation>
+        <translation>{n} 个已存在</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>{n} not imported (not the published file)</source>
-        <translation type="unfinished"></translation>
+        <translation>{n} 个未导入（不是发布的文件）</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>{n} failed</source>
-        <translation type="unfinished"></translation>
+        <translation>{n} 个失败</translation>
     </message>
     <message>
         <location line="+6"/>
         <source>Nothing to import.</source>
-        <translation type="unfinished"></translation>
+        <translation>没有可导入的内容。</translation>
     </message>
     <message>
         <location line="+8"/>
         <source>Checking the model files…</source>
-        <translation type="unfinished"></translation>
+        <translation>正在校验模型文件…</translation>
     </message>
 </context>
 <context>
@@ -400,92 +400,92 @@
     <message>
         <location filename="../../desktop/gui/options_panel.py" line="+53"/>
         <source>Enhance the face (GFPGAN)</source>
-        <translation type="unfinished"></translation>
+        <translation>增强人脸（GFPGAN）</translation>
     </message>
     <message>
         <location line="+3"/>
         <source>Keep the target&apos;s mouth</source>
-        <translation type="unfinished"></translation>
+        <translation>保留目标的嘴部</translation>
     </message>
     <message>
         <location line="+8"/>
         <source>auto ({0})</source>
-        <translation type="unfinished"></translation>
+        <translation>自动（{0}）</translation>
     </message>
     <message>
         <location line="+3"/>
         <source>Applies the next time FaceDeck starts</source>
-        <translation type="unfinished"></translation>
+        <translation>下次启动 FaceDeck 时生效</translation>
     </message>
     <message>
         <location line="+7"/>
         <source>default</source>
-        <translation type="unfinished"></translation>
+        <translation>默认</translation>
     </message>
     <message>
         <location line="+3"/>
         <source>codec default (e.g. medium, fast)</source>
-        <translation type="unfinished"></translation>
+        <translation>编码器默认（如 medium、fast）</translation>
     </message>
     <message>
         <location line="+5"/>
         <source>Swap</source>
-        <translation type="unfinished"></translation>
+        <translation>换脸</translation>
     </message>
     <message>
         <location line="+3"/>
         <source>Enhance strength</source>
-        <translation type="unfinished"></translation>
+        <translation>增强强度</translation>
     </message>
     <message>
         <location line="+2"/>
         <source>Mask blur</source>
-        <translation type="unfinished"></translation>
+        <translation>遮罩模糊</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Mask padding</source>
-        <translation type="unfinished"></translation>
+        <translation>遮罩边距</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Detector and device</source>
-        <translation type="unfinished"></translation>
+        <translation>检测器与设备</translation>
     </message>
     <message>
         <location line="+2"/>
         <source>Detector size</source>
-        <translation type="unfinished"></translation>
+        <translation>检测尺寸</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Detector threshold</source>
-        <translation type="unfinished"></translation>
+        <translation>检测阈值</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Execution provider</source>
-        <translation type="unfinished"></translation>
+        <translation>执行设备</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Video output</source>
-        <translation type="unfinished"></translation>
+        <translation>视频输出</translation>
     </message>
     <message>
         <location line="+2"/>
         <source>Codec</source>
-        <translation type="unfinished"></translation>
+        <translation>编码器</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Quality</source>
-        <translation type="unfinished"></translation>
+        <translation>质量</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Preset</source>
-        <translation type="unfinished"></translation>
+        <translation>预设</translation>
     </message>
 </context>
 <context>
@@ -493,52 +493,52 @@
     <message>
         <location filename="../../desktop/gui/preview_panel.py" line="+34"/>
         <source>Original</source>
-        <translation type="unfinished"></translation>
+        <translation>原图</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Swapped</source>
-        <translation type="unfinished"></translation>
+        <translation>换脸后</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Choose a target image or video</source>
-        <translation type="unfinished"></translation>
+        <translation>选择目标图片或视频</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Add a source photo to see the swap</source>
-        <translation type="unfinished"></translation>
+        <translation>添加源照片以查看换脸效果</translation>
     </message>
     <message>
         <location line="+2"/>
         <source>Side by side</source>
-        <translation type="unfinished"></translation>
+        <translation>并排</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Before / after</source>
-        <translation type="unfinished"></translation>
+        <translation>前 / 后</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Show original</source>
-        <translation type="unfinished"></translation>
+        <translation>显示原图</translation>
     </message>
     <message>
         <location line="+5"/>
         <source>Previous frame</source>
-        <translation type="unfinished"></translation>
+        <translation>上一帧</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Next frame</source>
-        <translation type="unfinished"></translation>
+        <translation>下一帧</translation>
     </message>
     <message>
-        <location line="+57"/>
+        <location line="+59"/>
         <source>{0:.2f} s</source>
-        <translation type="unfinished"></translation>
+        <translation>{0:.2f} 秒</translation>
     </message>
 </context>
 <context>
@@ -546,42 +546,42 @@
     <message>
         <location filename="../../desktop/gui/run_panel.py" line="+45"/>
         <source>Save as…</source>
-        <translation type="unfinished"></translation>
+        <translation>另存为…</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Start</source>
-        <translation type="unfinished"></translation>
+        <translation>开始</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Cancel</source>
-        <translation type="unfinished"></translation>
+        <translation>取消</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Show in folder</source>
-        <translation type="unfinished"></translation>
+        <translation>在文件夹中显示</translation>
     </message>
     <message>
         <location line="+7"/>
         <source>Output</source>
-        <translation type="unfinished"></translation>
+        <translation>输出</translation>
     </message>
     <message>
         <location line="+21"/>
         <source>next to the target</source>
-        <translation type="unfinished"></translation>
+        <translation>放在目标文件旁边</translation>
     </message>
     <message>
         <location line="+11"/>
         <source>Save the result as</source>
-        <translation type="unfinished"></translation>
+        <translation>将结果另存为</translation>
     </message>
     <message>
         <location line="+14"/>
         <source>Starting…</source>
-        <translation type="unfinished"></translation>
+        <translation>正在开始…</translation>
     </message>
 </context>
 <context>
@@ -589,48 +589,49 @@
     <message>
         <location filename="../../desktop/gui/sources_panel.py" line="+68"/>
         <source>Add photos…</source>
-        <translation type="unfinished"></translation>
+        <translation>添加照片…</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Remove</source>
-        <translation type="unfinished"></translation>
+        <translation>移除</translation>
     </message>
     <message>
         <location line="+7"/>
         <source>Source photos (drop files here; photos of one person are averaged)</source>
-        <translation type="unfinished"></translation>
+        <translation>源照片（将文件拖到这里；同一人的多张照片会取平均）</translation>
     </message>
     <message>
         <location line="+4"/>
         <source>Faces in the selected photo (click the source face):</source>
-        <translation type="unfinished"></translation>
+        <translation>所选照片中的人脸（点击作为源的人脸）：</translation>
     </message>
     <message>
         <location line="+13"/>
         <source>Add source photos</source>
-        <translation type="unfinished"></translation>
+        <translation>添加源照片</translation>
     </message>
     <message>
         <location line="+0"/>
         <source>Images ({0})</source>
-        <translation type="unfinished"></translation>
+        <translation>图片 ({0})</translation>
     </message>
     <message>
         <location line="+40"/>
         <source>{0}
 face {1}</source>
-        <translation type="unfinished"></translation>
+        <translation>{0}
+人脸 {1}</translation>
     </message>
     <message>
         <location line="+21"/>
         <source>Face {0}</source>
-        <translation type="unfinished"></translation>
+        <translation>人脸 {0}</translation>
     </message>
     <message>
         <location line="+3"/>
         <source>No face found in this photo</source>
-        <translation type="unfinished"></translation>
+        <translation>这张照片中没有找到人脸</translation>
     </message>
 </context>
 <context>
@@ -638,57 +639,57 @@ face {1}</source>
     <message>
         <location filename="../../desktop/gui/target_panel.py" line="+34"/>
         <source>Image or video file</source>
-        <translation type="unfinished"></translation>
+        <translation>图片或视频文件</translation>
     </message>
     <message>
         <location line="+2"/>
         <source>Camera (coming)</source>
-        <translation type="unfinished"></translation>
+        <translation>摄像头（即将推出）</translation>
     </message>
     <message>
         <location line="+4"/>
         <source>Drop an image or video here</source>
-        <translation type="unfinished"></translation>
+        <translation>将图片或视频拖到这里</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Open…</source>
-        <translation type="unfinished"></translation>
+        <translation>打开…</translation>
     </message>
     <message>
         <location line="+2"/>
         <source>This computer</source>
-        <translation type="unfinished"></translation>
+        <translation>本机</translation>
     </message>
     <message>
         <location line="+2"/>
         <source>Cloud worker (coming)</source>
-        <translation type="unfinished"></translation>
+        <translation>云端（即将推出）</translation>
     </message>
     <message>
         <location line="+6"/>
         <source>Target</source>
-        <translation type="unfinished"></translation>
+        <translation>目标</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>File</source>
-        <translation type="unfinished"></translation>
+        <translation>文件</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Run on</source>
-        <translation type="unfinished"></translation>
+        <translation>运行于</translation>
     </message>
     <message>
         <location line="+9"/>
         <source>Choose the target</source>
-        <translation type="unfinished"></translation>
+        <translation>选择目标</translation>
     </message>
     <message>
         <location line="+2"/>
         <source>Images and videos ({0})</source>
-        <translation type="unfinished"></translation>
+        <translation>图片和视频 ({0})</translation>
     </message>
 </context>
 <context>
@@ -696,27 +697,27 @@ face {1}</source>
     <message>
         <location filename="../../desktop/gui/model_prompts.py" line="-44"/>
         <source>Not the published model</source>
-        <translation type="unfinished"></translation>
+        <translation>不是发布的模型</translation>
     </message>
     <message>
         <location line="+7"/>
         <source>These files differ from the models FaceDeck publishes (a conversion, another version, or a damaged or altered file):</source>
-        <translation type="unfinished"></translation>
+        <translation>这些文件与 FaceDeck 发布的模型不同（可能是转换过的、另一个版本，或已损坏或被改动的文件）：</translation>
     </message>
     <message>
         <location line="+4"/>
         <source>Import them anyway and trust exactly these files on this computer? Only do this for files from a source you trust: a model file can be crafted to misbehave.</source>
-        <translation type="unfinished"></translation>
+        <translation>仍然导入，并在这台电脑上信任这些文件吗？只对来自可信来源的文件这样做：模型文件可能被恶意构造。</translation>
     </message>
     <message>
         <location line="+4"/>
         <source>Trust and import</source>
-        <translation type="unfinished"></translation>
+        <translation>信任并导入</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Do not import</source>
-        <translation type="unfinished"></translation>
+        <translation>不导入</translation>
     </message>
 </context>
 </TS>

@@ -115,7 +115,9 @@ def test_lists_every_status_size_and_licence(tmp_path, open_dialog, qtbot):
 
     dialog = open_dialog(store)
     assert dialog.table.rowCount() == 4
-    assert [cell(dialog, name, STATUS) for name in ("inswapper_128", "GFPGANv1.4", "2d106det", "det_10g")] == [
+    assert [
+        cell(dialog, name, STATUS) for name in ("inswapper_128", "GFPGANv1.4", "2d106det", "det_10g")
+    ] == [
         "verified",
         "trusted",
         "present (not checked yet)",

@@ -1,0 +1,188 @@
+"""Languages: the system's or the chosen one, English built in, Simplified Chinese from its .ts."""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import pytest
+from PySide6.QtCore import QCoreApplication, QLocale, QTranslator
+from PySide6.QtWidgets import QMessageBox
+
+from facedeck.core.models.manifest import load_manifest_file
+from facedeck.core.models.store import ModelStore
+from facedeck.desktop.gui import i18n
+from facedeck.desktop.gui.consent import ConsentBox
+from facedeck.desktop.gui.models_dialog import ModelsDialog
+from tests.support.manifest_fixtures import payload, write_manifest
+
+REPO = Path(__file__).resolve().parents[3]
+TS = REPO / "resources" / "translations" / "facedeck_zh_CN.ts"
+
+
+@pytest.fixture
+def app(qapp):
+    yield qapp
+    i18n.install_translator(qapp, "en")  # no test leaves a language behind
+
+
+@pytest.fixture
+def store(tmp_path):
+    files = [payload("inswapper_128.onnx", 4000, 1)]
+    manifest = write_manifest(tmp_path / "manifest.toml", "http://127.0.0.1:9", files, None, [])
+    return ModelStore(
+        tmp_path / "models", manifest=load_manifest_file(manifest), settings_dir=tmp_path / "cfg"
+    )
+
+
+def visible_texts(dialog: ModelsDialog) -> list[str]:
+    header = [
+        dialog.table.horizontalHeaderItem(column).text() for column in range(dialog.table.columnCount())
+    ]
+    return [
+        dialog.windowTitle(),
+        dialog.download_missing_button.text(),
+        dialog.table.item(0, 1).text(),
+        *header,
+    ]
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [("zh_CN", "zh_CN"), ("zh-Hans-CN", "zh_CN"), ("zh_SG", "zh_CN"), ("zh_TW", None), ("zh-Hant", None)]
+    + [("en_GB", "en"), ("de_DE", None), ("", None), (None, None)],
+)
+def test_language_names_are_normalized(name, expected):
+    assert i18n.normalize(name) == expected
+
+
+def test_the_system_language_picks_the_first_one_shipped():
+    assert i18n.system_language(QLocale("zh_CN")) == "zh_CN"
+    assert i18n.system_language(QLocale("de_DE")) == "en"
+    assert i18n.system_language(QLocale("zh_TW")) == "en"
+
+
+def test_switching_to_chinese_changes_visible_strings(app, store, qtbot):
+    english = ModelsDialog(store)
+    qtbot.addWidget(english)
+    assert visible_texts(english) == [
+        "Models",
+        "Download missing",
+        "missing",
+        "Model",
+        "Status",
+        "Size",
+        "Licence",
+        "Purpose",
+    ]
+
+    assert i18n.install_translator(app, "zh_CN") == "zh_CN"
+    chinese = ModelsDialog(store)
+    qtbot.addWidget(chinese)
+    assert visible_texts(chinese) == [
+        "模型",
+        "下载缺少的模型",
+        "缺失",
+        "模型",
+        "状态",
+        "大小",
+        "许可",
+        "用途",
+    ]
+    box = ConsentBox(None)
+    qtbot.addWidget(box)
+    assert box.windowTitle() == "负责任地使用" and "合成" in box.text()
+    assert box.agree_button.text() == "我同意"
+    # Qt's own strings come from the qtbase translation in the PySide6 wheel
+    assert QCoreApplication.translate("QPlatformTheme", "Cancel") == "取消"
+    standard = QMessageBox(QMessageBox.Icon.NoIcon, "", "", QMessageBox.StandardButton.Cancel)
+    qtbot.addWidget(standard)
+    assert standard.button(QMessageBox.StandardButton.Cancel).text() == "取消"
+
+    assert i18n.install_translator(app, "en") == "en"  # back: no translator left installed
+    again = ModelsDialog(store)
+    qtbot.addWidget(again)
+    assert visible_texts(again)[:3] == ["Models", "Download missing", "missing"]
+
+
+def test_none_follows_the_system_language(app, monkeypatch):
+    monkeypatch.setattr(i18n, "system_language", lambda locale=None: "zh_CN")
+    assert i18n.install_translator(app, None) == "zh_CN"
+    assert QCoreApplication.translate("ModelsDialog", "Verify") == "校验"
+
+
+def test_an_unknown_language_leaves_english_with_a_warning(app, caplog):
+    with caplog.at_level(logging.WARNING):
+        assert i18n.install_translator(app, "tlh") == "en"
+    assert "tlh" in caplog.text
+    assert QCoreApplication.translate("ModelsDialog", "Verify") == "Verify"
+
+
+def test_a_checkout_without_qm_files_compiles_the_ts_in_memory(app, tmp_path, monkeypatch):
+    shutil.copy(TS, tmp_path / TS.name)
+    monkeypatch.setattr(i18n, "translations_dir", lambda: tmp_path)
+    assert i18n.install_translator(app, "zh_CN") == "zh_CN"
+    assert QCoreApplication.translate("ModelsDialog", "Verify") == "校验"
+    assert sorted(path.name for path in tmp_path.iterdir()) == [TS.name]  # nothing written
+
+
+def test_a_built_qm_is_loaded_and_a_stale_one_is_not(app, tmp_path, monkeypatch):
+    sys.path.insert(0, str(REPO / "scripts"))
+    try:
+        import build_translations
+    finally:
+        sys.path.remove(str(REPO / "scripts"))
+    assert build_translations.main(["--output-dir", str(tmp_path)]) == 0
+    (built,) = sorted(tmp_path.glob("*.qm"))
+    assert built.name == "facedeck_zh_CN.qm" and QTranslator().load(str(built))
+
+    # a .qm that says otherwise than its newer .ts is not used: the .ts wins
+    (tmp_path / TS.name).write_text(
+        TS.read_text(encoding="utf-8").replace(
+            "<translation>校验</translation>", "<translation>核对</translation>"
+        ),
+        encoding="utf-8",
+    )
+    os.utime(built, (1, 1))
+    monkeypatch.setattr(i18n, "translations_dir", lambda: tmp_path)
+    i18n.install_translator(app, "zh_CN")
+    assert QCoreApplication.translate("ModelsDialog", "Verify") == "核对"
+    os.utime(built, None)  # now the .qm is the newer: it is loaded as it is
+    i18n.install_translator(app, "zh_CN")
+    assert QCoreApplication.translate("ModelsDialog", "Verify") == "校验"
+
+
+def test_a_broken_ts_leaves_english(app, tmp_path, monkeypatch, caplog):
+    (tmp_path / TS.name).write_text("<TS><context>", encoding="utf-8")
+    monkeypatch.setattr(i18n, "translations_dir", lambda: tmp_path)
+    with caplog.at_level(logging.WARNING):
+        assert i18n.install_translator(app, "zh_CN") == "en"
+    assert "简体中文" in caplog.text
+
+
+def test_the_dialogs_strings_are_all_translated():
+    unfinished = []
+    for context in ET.parse(TS).getroot().iter("context"):
+        if context.findtext("name") not in {
+            "ModelsDialog",
+            "ModelPrompts",
+            "TrustBox",
+            "ConsentBox",
+            "MainWindow",
+        }:
+            continue
+        for message in context.iter("message"):
+            translation = message.find("translation")
+            if (
+                translation is None
+                or translation.get("type") in ("unfinished", "obsolete")
+                or not translation.text
+            ):
+                unfinished.append(f"{context.findtext('name')}: {message.findtext('source')}")
+    assert unfinished == []
