@@ -1,8 +1,7 @@
 """``facedeck`` without ``--headless``: the QApplication and the main window.
 
-The settings, translations and first-run consent come from their own modules
-(settings.py, i18n.py, consent.py); each is optional here so the window opens while one
-is missing or broken in a development tree.
+Settings (settings.py, window_settings.py), translations (i18n.py) and the first-run
+consent (consent.py) are set up here, around the window.
 """
 
 from __future__ import annotations
@@ -20,6 +19,9 @@ from ...core.models.files import resolve_models_dir
 from ...core.models.library import ModelLibrary
 from ...core.runtime.providers import available_providers, select_provider
 from ..errors import cli_message
+from ..job_document import JobDocument
+from . import window_settings
+from .i18n import install_translator
 from .main_window import MainWindow
 
 log = logging.getLogger(__name__)
@@ -34,7 +36,9 @@ def parse_window_arguments(argv: Sequence[str]) -> argparse.Namespace:
     return args
 
 
-def create_window(models_dir: str | Path | None = None, provider: str = "auto") -> MainWindow:
+def create_window(
+    models_dir: str | Path | None = None, provider: str = "auto", document: JobDocument | None = None
+) -> MainWindow:
     """The main window on a fresh ModelLibrary (the one the preview and jobs share).
 
     A provider that is not available here falls back to ``auto``; the window says why.
@@ -47,34 +51,35 @@ def create_window(models_dir: str | Path | None = None, provider: str = "auto") 
     except FaceDeckError as error:
         problem = cli_message(error)
         selection = select_provider("auto", providers)
-    window = MainWindow(ModelLibrary(directory, selection), providers)
+    window = MainWindow(ModelLibrary(directory, selection), providers, document)
     if problem:
         window.show_error(problem)
     return window
 
 
-def _settings():  # noqa: ANN202 - AppSettings, or None while settings.py is not there
-    try:
-        from .settings import AppSettings
-    except ImportError:
-        return None
+def _settings():  # noqa: ANN202 - AppSettings, or None where QSettings itself is unusable
+    from .settings import AppSettings
+
     return AppSettings()
 
 
-def _install_translator(app: QApplication, language: str | None) -> None:
-    try:
-        from .i18n import install_translator
-    except ImportError:
-        return
-    install_translator(app, language)
-
-
 def _consented(window: MainWindow) -> bool:
-    try:
-        from .consent import ensure_consent
-    except ImportError:
-        return True
+    from .consent import ensure_consent
+
     return bool(ensure_consent(window, window.library.store))
+
+
+def show_uncaught_errors(window: MainWindow) -> None:
+    """An exception escaping a slot is logged and shown in the status bar; the window stays.
+
+    PySide6 hands such exceptions to ``sys.excepthook``: the one boundary for them.
+    """
+
+    def hook(kind, error, trace) -> None:  # noqa: ANN001 - sys.excepthook's arguments
+        log.error("uncaught error", exc_info=(kind, error, trace))
+        window.show_error(f"internal error: {kind.__name__}: {error}")
+
+    sys.excepthook = hook
 
 
 def run(argv: Sequence[str]) -> int:
@@ -83,19 +88,16 @@ def run(argv: Sequence[str]) -> int:
     assert isinstance(app, QApplication)
     app.setApplicationName("FaceDeck")
     settings = _settings()
-    _install_translator(app, settings.language() if settings is not None else None)
-    provider = args.provider or (settings.provider() if settings is not None else None) or "auto"
-    window = create_window(args.models_dir, provider)
-    if settings is not None:
-        geometry = settings.window_geometry()
-        if geometry is not None:
-            window.restoreGeometry(geometry)
+    # the language applies at start: a change in settings takes effect after a restart
+    install_translator(app, settings.language())
+    provider = args.provider or settings.provider() or "auto"
+    window = create_window(args.models_dir, provider, window_settings.document_from(settings))
+    window_settings.restore(window, settings)
+    show_uncaught_errors(window)
     window.show()
     if not _consented(window):
         window.close()
         return 0
     code = app.exec()
-    if settings is not None:
-        settings.set_window_geometry(window.saveGeometry())
-        settings.save()
+    window_settings.save(window, settings)
     return int(code)

@@ -33,6 +33,7 @@ from ..job_document import TARGET, JobDocument
 from ..preview import PreviewResult
 from .controllers import JobController, PreviewController
 from .mapping_panel import MappingPanel
+from .models_dialog import ModelsDialog
 from .options_panel import OptionsPanel
 from .preview_panel import PreviewPanel
 from .run_panel import RunPanel
@@ -42,21 +43,18 @@ from .target_panel import TargetPanel
 log = logging.getLogger(__name__)
 
 
-def models_dialog_class():  # noqa: ANN201 - the dialog class, or None while it is not built
-    """The models dialog (built beside this window); None keeps the window usable without it."""
-    try:
-        from .models_dialog import ModelsDialog
-    except ImportError:
-        return None
-    return ModelsDialog
-
-
 class MainWindow(QMainWindow):
-    def __init__(self, library: ModelLibrary, providers: list[str], parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        library: ModelLibrary,
+        providers: list[str],
+        document: JobDocument | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle(self.tr("FaceDeck"))
         self.library = library
-        self.document = JobDocument()
+        self.document = document or JobDocument()
         self.preview = PreviewController(self.document, library, self)
         self.jobs = JobController(self.document, library, self)
         self.sources_panel = SourcesPanel(self.document)
@@ -86,6 +84,8 @@ class MainWindow(QMainWindow):
         options = QScrollArea()
         options.setWidget(self.options_panel)
         options.setWidgetResizable(True)
+        options.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        options.setMinimumWidth(self.options_panel.sizeHint().width() + 24)
         centre = QWidget()
         middle = QVBoxLayout(centre)
         banner = QHBoxLayout()
@@ -140,15 +140,12 @@ class MainWindow(QMainWindow):
         else:
             self.models_label.setText(self.tr("Models: ready"))
         self.banner.setVisible(bool(missing))
-        self.models_button.setEnabled(models_dialog_class() is not None)
 
     @Slot()
     def open_models_dialog(self) -> None:
-        dialog_class = models_dialog_class()
-        if dialog_class is None:
-            return
-        dialog = dialog_class(self.library.store, self)
+        dialog = ModelsDialog(self.library.store, self)
         dialog.exec()
+        dialog.deleteLater()  # its task threads are joined when it closes
         self.refresh_models()
         self.preview.request_now()
 

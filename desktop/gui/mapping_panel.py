@@ -88,6 +88,7 @@ class MappingPanel(QWidget):
         else:
             self.summary.setText(self.tr("No mappings: the mode above decides."))
         self.clear_button.setEnabled(bool(document.mappings))
+        self.mode.setEnabled(not document.mappings)  # mappings decide alone, as --map does
 
     def _document_changed(self, what: str) -> None:
         if what == TARGET:

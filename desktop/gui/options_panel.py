@@ -72,8 +72,10 @@ class OptionsPanel(QWidget):
         low, high = field_limits(OutputSpec, "quality")["range"]
         self.quality.setRange(int(low) - 1, int(high))
         self.quality.setSpecialValueText(self.tr("default"))  # the minimum - 1 stands for None
-        self.quality.setValue(int(low) - 1)
-        self.preset = QLineEdit()
+        output = document.output
+        self.codec.setCurrentIndex(max(0, self.codec.findData(output.codec)))
+        self.quality.setValue(int(low) - 1 if output.quality is None else output.quality)
+        self.preset = QLineEdit(output.preset or "")
         self.preset.setPlaceholderText(self.tr("codec default (e.g. medium, fast)"))
         self._layout()
         self._connect()

@@ -1,0 +1,46 @@
+"""``app.run``: the window opens from the entry point, and its choices are remembered."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+
+from facedeck.desktop.gui import app as gui_app
+from facedeck.desktop.gui.main_window import MainWindow
+
+
+def run_once(monkeypatch, argv, during=None):
+    """Run the app until its window is shown, call ``during(window)``, then close it."""
+    monkeypatch.setattr(gui_app, "_consented", lambda window: True)
+    seen = {}
+
+    def close_soon() -> None:
+        windows = [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow) and w.isVisible()]
+        if not windows:
+            QTimer.singleShot(20, close_soon)
+            return
+        seen["window"] = windows[0]
+        if during is not None:
+            during(windows[0])
+        windows[0].close()
+
+    QTimer.singleShot(0, close_soon)
+    return gui_app.run(argv), seen["window"]
+
+
+def test_run_opens_the_window_and_remembers_options(qtbot, monkeypatch, gui_workspace, tmp_path):
+    monkeypatch.setenv("FACEDECK_CONFIG_DIR", str(tmp_path))
+    models = ["--models-dir", str(gui_workspace["models"])]
+
+    def choose(window) -> None:
+        window.options_panel.mask_blur.setValue(0.3)
+        window.options_panel.codec.setCurrentIndex(window.options_panel.codec.findData("vp9"))
+
+    code, first = run_once(monkeypatch, models, choose)
+    assert code == 0 and first.models_label.text() == "Models: ready"
+    assert not first.preview.worker.isRunning()
+    code, second = run_once(monkeypatch, models)
+    assert code == 0
+    assert second.document.options.mask_blur == 0.3 and second.document.output.codec == "vp9"
+    assert second.options_panel.mask_blur.value() == 0.3  # the widgets start from the document
+    assert second.options_panel.codec.currentData() == "vp9"
