@@ -7,8 +7,9 @@ questions (licences before the first download, trust for a file that differs fro
 through a ``ModelPrompts`` object that tests replace. ``models_changed`` tells the window to
 look at the store again.
 
-Closing the dialog during a download cancels it; the task ends on its own thread (the core
-keeps the ``.part`` so the next download resumes it) and the dialog can be opened again.
+Closing the dialog while a task runs cancels it (a download keeps its ``.part``, so the next
+one resumes) and closes the dialog once the task's thread has ended: when ``exec()`` returns,
+nothing of the dialog is still running, and the GUI never blocks waiting for it.
 """
 
 from __future__ import annotations
@@ -77,6 +78,7 @@ class ModelsDialog(QDialog):
         self._failures: list[str] = []
         self._fetched = 0
         self.last_progress: DownloadProgress | None = None  # the newest report shown
+        self._closing: int | None = None  # the result to close with once the task has ended
         self.setWindowTitle(self.tr("Models"))
         self.resize(820, 420)
         self._build()
@@ -240,9 +242,12 @@ class ModelsDialog(QDialog):
         return self.task is None or self.task.stop(timeout_ms)
 
     def done(self, result: int) -> None:
-        # closing cancels a download; an import or a verification finishes in the background
+        if self.task is None:
+            super().done(result)
+            return
+        # a download or verification stops at its next chunk or file, an import once copied
+        self._closing = result
         self.cancel()
-        super().done(result)
 
     @Slot(str)
     def _on_failed(self, line: str) -> None:
@@ -255,6 +260,12 @@ class ModelsDialog(QDialog):
             task.wait()  # run() has returned: this only joins the thread
         self._set_busy(False)
         self.refresh()
+        if self._closing is not None:
+            result, self._closing = self._closing, None
+            if isinstance(task, DownloadTask) and self._fetched:
+                self.models_changed.emit()  # models that arrived before the close count
+            super().done(result)
+            return
         if isinstance(task, DownloadTask):
             self._download_ended(task, cancelled)
         elif isinstance(task, ImportTask):
