@@ -13,7 +13,7 @@ from PySide6.QtCore import QObject, QTimer, Signal, Slot
 from ...core.errors import UsageError
 from ...core.jobs.result import JobResult
 from ...core.models.library import ModelLibrary
-from ..job_document import JobDocument
+from ..job_document import OUTPUT, JobDocument
 from ..preview import PreviewRequest, PreviewResult, SourceFacesRequest, SourceFacesResult
 from .workers import JobWorker, PreviewWorker, SourceFacesWorker
 
@@ -51,6 +51,8 @@ class PreviewController(QObject):
         document.subscribe(self._document_changed)
 
     def _document_changed(self, what: str) -> None:
+        if what == OUTPUT:
+            return  # where the result goes changes nothing on screen
         self.timer.start()  # restarts: the preview waits until edits pause
 
     @Slot()

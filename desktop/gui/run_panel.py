@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QUrl, Signal, Slot
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QUrl, Signal, Slot
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -20,16 +20,29 @@ from PySide6.QtWidgets import (
 from ...core.jobs.events import Progress
 from ..job_document import OUTPUT, TARGET, JobDocument
 
+# the core's stage names, listed so that lupdate offers them for translation
+STAGES = {
+    "frames": QT_TRANSLATE_NOOP("RunPanel", "frames"),
+    "read": QT_TRANSLATE_NOOP("RunPanel", "read"),
+    "identify": QT_TRANSLATE_NOOP("RunPanel", "identify"),
+    "swap": QT_TRANSLATE_NOOP("RunPanel", "swap"),
+    "write": QT_TRANSLATE_NOOP("RunPanel", "write"),
+}
+
 
 def describe_progress(progress: Progress) -> tuple[int, str]:
     """(percent, text): "120 / 300 frames · 24.5 fps · 7 s left"."""
+
+    def tr(text: str) -> str:
+        return QCoreApplication.translate("RunPanel", text)
+
     percent = int(round(100 * (progress.fraction or 0.0)))
-    parts = [f"{progress.done} / {progress.total}" if progress.total else str(progress.done), progress.stage]
-    text = " ".join(parts)
+    done = f"{progress.done} / {progress.total}" if progress.total else str(progress.done)
+    text = tr("{0} {1}").format(done, tr(STAGES.get(progress.stage, progress.stage)))
     if progress.frames_per_second:
-        text += f" \u00b7 {progress.frames_per_second:.1f} fps"
+        text += tr(" \u00b7 {0:.1f} fps").format(progress.frames_per_second)
     if progress.eta_seconds is not None:
-        text += f" \u00b7 {progress.eta_seconds:.0f} s left"
+        text += tr(" \u00b7 {0:.0f} s left").format(progress.eta_seconds)
     return percent, text
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from typing import Any
 
 from PySide6.QtCore import QThread, Signal
@@ -31,6 +32,8 @@ from ..preview import (
 )
 
 log = logging.getLogger(__name__)
+
+PROGRESS_INTERVAL = 0.1  # seconds between progress signals of a job
 
 
 class MailboxThread(QThread):
@@ -140,6 +143,7 @@ class JobWorker(QThread):
         self.library = library
         self.job = job
         self.cancel_event = threading.Event()
+        self._last_progress = 0.0
 
     def cancel(self) -> None:
         self.cancel_event.set()
@@ -151,7 +155,13 @@ class JobWorker(QThread):
         self.wait()
 
     def _event(self, event: JobEvent) -> None:
-        if isinstance(event, Progress):
+        if not isinstance(event, Progress):
+            return
+        # a fast video reports every frame: a few updates a second keep the GUI queue short
+        now = time.monotonic()
+        last = event.total is not None and event.done >= event.total
+        if last or now - self._last_progress >= PROGRESS_INTERVAL:
+            self._last_progress = now
             self.progress.emit(event)
 
     def run(self) -> None:

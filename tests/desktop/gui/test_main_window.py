@@ -213,3 +213,51 @@ def test_models_button_opens_the_models_dialog_on_the_window_store(make_window, 
     monkeypatch.setattr(main_window.ModelsDialog, "exec", lambda dialog: opened.append(dialog.store) or 0)
     window.models_button.click()
     assert opened == [window.library.store]
+
+
+def drop(widget, paths) -> None:
+    from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+    from PySide6.QtGui import QDropEvent
+
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(path)) for path in paths])
+    event = QDropEvent(
+        QPointF(5, 5),
+        Qt.DropAction.CopyAction,
+        mime,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
+    widget.dropEvent(event)
+
+
+def test_dropped_files_become_sources_and_target(make_window, qtbot, gui_workspace):
+    window = make_window(gui_workspace["models"])
+    with qtbot.waitSignal(window.preview.previewReady, timeout=WAIT_MS, check_params_cb=swapped_preview):
+        drop(window.sources_panel, [gui_workspace["source"], gui_workspace["source2"]])
+        drop(window.target_panel, [gui_workspace["target"]])
+    assert [photo.path for photo in window.document.sources] == [
+        gui_workspace["source"],
+        gui_workspace["source2"],
+    ]
+    assert window.document.target == gui_workspace["target"]
+    assert window.sources_panel.photos.count() == 2
+    assert window.target_panel.recent_files() == [gui_workspace["target"]]
+
+
+def test_an_unavailable_provider_falls_back_and_says_why(qtbot, gui_workspace):
+    from facedeck.desktop.gui.app import create_window
+
+    window = create_window(gui_workspace["models"], "cuda")  # this onnxruntime build has only the CPU
+    qtbot.addWidget(window)
+    assert window.library.provider.name == "cpu"
+    assert "execution provider 'cuda' is not available here" in window.last_error
+    window.close()
+
+
+def test_progress_reads_as_frames_fps_and_time_left():
+    from facedeck.core.jobs.events import Progress
+    from facedeck.desktop.gui.run_panel import describe_progress
+
+    percent, text = describe_progress(Progress("frames", 120, 300, 24.5, 7.2))
+    assert percent == 40 and text == "120 / 300 frames \u00b7 24.5 fps \u00b7 7 s left"
