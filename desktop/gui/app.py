@@ -93,11 +93,15 @@ def run(argv: Sequence[str]) -> int:
     provider = args.provider or settings.provider() or "auto"
     window = create_window(args.models_dir, provider, window_settings.document_from(settings))
     window_settings.restore(window, settings)
+    previous_hook = sys.excepthook
     show_uncaught_errors(window)
-    window.show()
-    if not _consented(window):
-        window.close()
-        return 0
-    code = app.exec()
-    window_settings.save(window, settings)
-    return int(code)
+    try:
+        window.show()
+        if not _consented(window):
+            window.close()
+            return 0
+        code = app.exec()
+        window_settings.save(window, settings)
+        return int(code)
+    finally:
+        sys.excepthook = previous_hook

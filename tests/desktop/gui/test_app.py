@@ -44,3 +44,18 @@ def test_run_opens_the_window_and_remembers_options(qtbot, monkeypatch, gui_work
     assert second.document.options.mask_blur == 0.3 and second.document.output.codec == "vp9"
     assert second.options_panel.mask_blur.value() == 0.3  # the widgets start from the document
     assert second.options_panel.codec.currentData() == "vp9"
+
+
+def test_an_exception_in_a_slot_is_logged_and_shown(make_window, monkeypatch, gui_workspace, caplog):
+    import sys
+
+    monkeypatch.setattr(sys, "excepthook", sys.excepthook)  # restored after the test
+    window = make_window(gui_workspace["models"])
+    gui_app.show_uncaught_errors(window)
+    try:
+        raise ValueError("a bug in a slot")
+    except ValueError as error:
+        sys.excepthook(type(error), error, error.__traceback__)
+    assert window.last_error == "internal error: ValueError: a bug in a slot"
+    assert window.error_label.text() == window.last_error
+    assert "uncaught error" in caplog.text
