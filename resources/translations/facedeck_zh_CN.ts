@@ -2,6 +2,24 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="zh_CN">
 <context>
+    <name></name>
+    <message>
+        <location filename="../../desktop/gui/run_panel.py" line="+41"/>
+        <source>{0} {1}</source>
+        <translation>{0} {1}</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source> · {0:.1f} fps</source>
+        <translation> · {0:.1f} 帧/秒</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source> · {0:.0f} s left</source>
+        <translation> · 剩余 {0:.0f} 秒</translation>
+    </message>
+</context>
+<context>
     <name>ConsentBox</name>
     <message>
         <location filename="../../desktop/gui/consent.py" line="+25"/>
@@ -52,7 +70,7 @@
 <context>
     <name>JobController</name>
     <message>
-        <location filename="../../desktop/gui/controllers.py" line="+147"/>
+        <location filename="../../desktop/gui/controllers.py" line="+149"/>
         <source>Done: {0}</source>
         <translation>完成：{0}</translation>
     </message>
@@ -60,6 +78,24 @@
         <location line="+11"/>
         <source>Cancelled; no output was written</source>
         <translation>已取消；没有写出任何输出</translation>
+    </message>
+</context>
+<context>
+    <name>LanguageMenu</name>
+    <message>
+        <location filename="../../desktop/gui/language_menu.py" line="+23"/>
+        <source>Language</source>
+        <translation>语言</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>Follow the system</source>
+        <translation>跟随系统</translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>Applies the next time FaceDeck starts</source>
+        <translation>下次启动 FaceDeck 时生效</translation>
     </message>
 </context>
 <context>
@@ -80,7 +116,7 @@
         <translation>执行设备：{0}</translation>
     </message>
     <message>
-        <location line="+65"/>
+        <location line="+67"/>
         <source>Models missing in {0}: {1}. Swapping needs them; get them in the models dialog.</source>
         <translation>{0} 中缺少模型：{1}。换脸需要这些模型；请在模型对话框中获取。</translation>
     </message>
@@ -205,7 +241,7 @@
 <context>
     <name>ModelsDialog</name>
     <message>
-        <location filename="../../desktop/gui/models_dialog.py" line="+80"/>
+        <location filename="../../desktop/gui/models_dialog.py" line="+82"/>
         <source>Models</source>
         <translation>模型</translation>
     </message>
@@ -305,7 +341,7 @@
         <translation>正在取消…</translation>
     </message>
     <message>
-        <location line="+27"/>
+        <location line="+36"/>
         <source>Every model file present was checked against its published SHA-256.</source>
         <translation>已用发布的 SHA-256 校验了现有的每个模型文件。</translation>
     </message>
@@ -423,7 +459,7 @@
         <translation>默认</translation>
     </message>
     <message>
-        <location line="+3"/>
+        <location line="+5"/>
         <source>codec default (e.g. medium, fast)</source>
         <translation>编码器默认（如 medium、fast）</translation>
     </message>
@@ -544,7 +580,32 @@
 <context>
     <name>RunPanel</name>
     <message>
-        <location filename="../../desktop/gui/run_panel.py" line="+45"/>
+        <location filename="../../desktop/gui/run_panel.py" line="-20"/>
+        <source>frames</source>
+        <translation>帧</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>read</source>
+        <translation>读取</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>identify</source>
+        <translation>识别</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>swap</source>
+        <translation>换脸</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>write</source>
+        <translation>写出</translation>
+    </message>
+    <message>
+        <location line="+29"/>
         <source>Save as…</source>
         <translation>另存为…</translation>
     </message>

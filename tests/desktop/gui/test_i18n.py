@@ -186,3 +186,31 @@ def test_the_dialogs_strings_are_all_translated():
             ):
                 unfinished.append(f"{context.findtext('name')}: {message.findtext('source')}")
     assert unfinished == []
+
+
+def test_the_language_menu_stores_the_override_for_the_next_start(app, tmp_path, qtbot):
+    from facedeck.desktop.gui.language_menu import LanguageMenu
+    from facedeck.desktop.gui.settings import AppSettings
+
+    settings = AppSettings(tmp_path / "window.ini")
+    menu = LanguageMenu(settings)
+    qtbot.addWidget(menu)
+    assert menu.choices[""].isChecked()  # nothing stored: the system's language
+    assert [action.text() for action in menu.actions() if not action.isSeparator()] == [
+        "Follow the system",
+        "English",
+        "简体中文",
+        "Applies the next time FaceDeck starts",
+    ]
+    with qtbot.waitSignal(menu.language_chosen) as chosen:
+        menu.choices["zh_CN"].trigger()
+    assert chosen.args == ["zh_CN"]
+    assert AppSettings(tmp_path / "window.ini").language() == "zh_CN"
+
+    # at the next start the stored language is installed before any widget is built
+    assert i18n.install_translator(app, AppSettings(tmp_path / "window.ini").language()) == "zh_CN"
+    again = LanguageMenu(AppSettings(tmp_path / "window.ini"))
+    qtbot.addWidget(again)
+    assert again.title() == "语言" and again.choices["zh_CN"].isChecked()
+    again.choices[""].trigger()
+    assert AppSettings(tmp_path / "window.ini").language() is None

@@ -126,7 +126,7 @@ def test_lists_every_status_size_and_licence(tmp_path, open_dialog, qtbot):
     assert cell(dialog, "inswapper_128", SIZE) == "2.0 MB"
     assert cell(dialog, "2d106det", LICENCE) == "Test NC"
     assert "Test licence, non-commercial" in dialog.table.item(row_of(dialog, "2d106det"), LICENCE).toolTip()
-    dialog.grab().save("/tmp/models_dialog.png")
+    assert dialog.grab().save(str(tmp_path / "models_dialog.png"))
 
     store.directory.joinpath(BIG.name).unlink()
     dialog.refresh()
