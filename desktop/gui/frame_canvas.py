@@ -48,6 +48,9 @@ class FrameCanvas(QWidget):
     def has_frame(self) -> bool:
         return self._pixmap is not None
 
+    def pixmap(self) -> QPixmap | None:
+        return self._pixmap
+
     def faces(self) -> list[Box]:
         return list(self._faces)
 

@@ -31,8 +31,27 @@ def test_image_job_writes_next_to_the_target_and_shows_the_result(
     assert expected.is_file()
     assert DIGITAL_SOURCE_TYPE.encode() in expected.read_bytes()  # marked as synthetic
     assert window.run_panel.show_folder.isEnabled() and window.run_panel.progress.value() == 100
+    # the result is opened in the preview
+    assert window.preview_panel.swapped.pixmap().width() == 480
     # the next default never overwrites the result
     assert window.document.default_output() == str(tmp_path / "photo.facedeck-2.png")
+
+
+def test_an_output_that_is_an_input_is_refused_with_the_cli_message(
+    make_window, qtbot, gui_workspace, tmp_path
+):
+    window = make_window(gui_workspace["models"])
+    target = tmp_path / "photo.png"
+    target.write_bytes(Path(gui_workspace["target"]).read_bytes())
+    before = target.read_bytes()
+    load(window, qtbot, [gui_workspace["source"]], str(target))
+    window.document.set_output_path(str(target))
+    with qtbot.waitSignal(window.jobs.finished, timeout=WAIT_MS) as finished:
+        start(window, qtbot)
+    result, message = finished.args
+    assert result is None and "would overwrite the input" in message
+    assert window.last_error == message and target.read_bytes() == before
+    assert window.run_panel.start.isEnabled()  # the window stays usable
 
 
 def test_video_job_reports_progress_and_finishes(make_window, qtbot, gui_workspace, tmp_path):
@@ -49,7 +68,8 @@ def test_video_job_reports_progress_and_finishes(make_window, qtbot, gui_workspa
     assert result is not None, message
     assert len(decode_frames(output)) == 30
     assert progress and progress[-1].done == 30 and progress[-1].total == 30
-    assert "fps" in window.run_panel.state.text() or window.run_panel.state.text().startswith("Done")
+    assert window.run_panel.state.text().startswith("Done")
+    assert window.preview_panel.swapped.has_frame()  # the result's frame is shown
 
 
 def test_cancel_leaves_no_output(make_window, qtbot, gui_workspace, tmp_path):
