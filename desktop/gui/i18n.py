@@ -33,7 +33,8 @@ CATALOG = "facedeck"
 LRELEASE_TIMEOUT = 60.0
 
 # The installed translators: QCoreApplication does not own them, so they must stay referenced
-# (a collected QTranslator silently stops translating), and the next install removes them.
+# (a collected QTranslator silently stops translating); the next install removes them, and
+# dropping the reference deletes them (they have no Qt parent that would keep them alive).
 _installed: list[QTranslator] = []
 # A translator loaded from memory reads the bytes in place: they must outlive it.
 _buffers: list[bytes] = []
@@ -84,10 +85,10 @@ def install_translator(app: QCoreApplication, language: str | None) -> str:
     _buffers.clear()
     if chosen == ENGLISH:
         return ENGLISH
-    ours = _facedeck_translator(app, chosen)
+    ours = _facedeck_translator(chosen)
     if ours is None:
         return ENGLISH
-    qt_own = QTranslator(app)  # Qt's standard buttons and file dialogs, from the PySide6 wheel
+    qt_own = QTranslator()  # Qt's standard buttons and file dialogs, from the PySide6 wheel
     qt_dir = QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)
     if qt_own.load(f"qtbase_{chosen}", qt_dir):
         _install(app, qt_own)
@@ -102,11 +103,11 @@ def _install(app: QCoreApplication, translator: QTranslator) -> None:
     _installed.append(translator)
 
 
-def _facedeck_translator(app: QCoreApplication, language: str) -> QTranslator | None:
+def _facedeck_translator(language: str) -> QTranslator | None:
     folder = translations_dir()
     source = folder / f"{CATALOG}_{language}.ts"
     compiled = folder / f"{CATALOG}_{language}.qm"
-    translator = QTranslator(app)
+    translator = QTranslator()
     if _is_current(compiled, source):
         if translator.load(str(compiled)):
             return translator
