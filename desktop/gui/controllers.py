@@ -12,6 +12,7 @@ from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from ...core.errors import UsageError
 from ...core.jobs.result import JobResult
+from ...core.jobs.spec import JobKind
 from ...core.models.library import ModelLibrary
 from ..job_document import OUTPUT, JobDocument
 from ..preview import PreviewRequest, PreviewResult, SourceFacesRequest, SourceFacesResult
@@ -67,7 +68,7 @@ class PreviewController(QObject):
                 job = document.job(output=False)
             except UsageError as error:
                 self.error.emit(str(error))
-        video = document.kind.value == "video"
+        video = document.kind is JobKind.VIDEO
         self.worker.submit(
             PreviewRequest(self.serial, document.target, video, document.frame_time, document.options, job)
         )

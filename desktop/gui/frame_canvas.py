@@ -27,7 +27,6 @@ class FrameCanvas(QWidget):
         self._placeholder = ""
         self.setMinimumSize(QSize(240, 180))
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        self.setMouseTracking(False)
 
     # ----- content ------------------------------------------------------------------------
     def set_frame(self, pixmap: QPixmap | None, faces: list[Box]) -> None:
@@ -91,13 +90,19 @@ class FrameCanvas(QWidget):
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt's name
         painter = QPainter(self)
-        painter.fillRect(self.rect(), self.palette().window())
-        painter.drawText(QRectF(0, 0, self.width(), 18), Qt.AlignmentFlag.AlignCenter, self.title)
-        if self._pixmap is None:
-            painter.drawText(
-                self.rect(), Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, self._placeholder
-            )
-            return
+        try:
+            painter.fillRect(self.rect(), self.palette().window())
+            painter.drawText(QRectF(0, 0, self.width(), 18), Qt.AlignmentFlag.AlignCenter, self.title)
+            if self._pixmap is None:
+                flags = Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap
+                painter.drawText(self.rect(), flags, self._placeholder)
+            else:
+                self._paint_frame(painter)
+        finally:
+            painter.end()
+
+    def _paint_frame(self, painter: QPainter) -> None:
+        assert self._pixmap is not None
         painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
         painter.drawPixmap(self._image_rect(), self._pixmap, QRectF(self._pixmap.rect()))
         font = QFont(painter.font())
@@ -115,7 +120,6 @@ class FrameCanvas(QWidget):
             painter.fillRect(label, colour)
             painter.setPen(QColor(0, 0, 0))
             painter.drawText(label, Qt.AlignmentFlag.AlignCenter, text)
-        painter.end()
 
     @Slot()
     def clear(self) -> None:

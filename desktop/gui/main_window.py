@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 from ...core.errors import FaceDeckError
 from ...core.faces.options import SwapOptions
 from ...core.jobs.result import JobResult
+from ...core.jobs.spec import JobKind
 from ...core.media.seek import read_frame_at
 from ...core.models.files import missing_roles
 from ...core.models.library import ModelLibrary
@@ -175,7 +176,7 @@ class MainWindow(QMainWindow):
     def _document_changed(self, what: str) -> None:
         if what == TARGET:
             self.preview_panel.clear()
-            self.preview_panel.set_video(self.document.kind.value == "video")
+            self.preview_panel.set_video(self.document.kind is JobKind.VIDEO)
         self._update_labels()
 
     # ----- jobs -----------------------------------------------------------------------------------
