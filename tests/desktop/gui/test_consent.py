@@ -92,11 +92,14 @@ def test_terms_are_asked_per_licence_and_remembered(store, qapp):
 def answer_next_box(agree: bool):
     """Click a button of the next ConsentBox once its exec() loop runs; return its text."""
     seen = []
+    tries = []
 
     def press():
         box = QApplication.activeModalWidget()
         if not isinstance(box, ConsentBox):
-            QTimer.singleShot(10, press)
+            tries.append(1)
+            if len(tries) < 300:  # never outlive the test by more than ~3 s
+                QTimer.singleShot(10, press)
             return
         seen.append((box.windowTitle(), box.text()))
         if agree:
