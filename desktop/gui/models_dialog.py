@@ -22,16 +22,12 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QDialog,
     QDialogButtonBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QProgressBar,
     QPushButton,
-    QTableWidget,
-    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
@@ -48,10 +44,10 @@ from ..headless.progress import human_bytes, human_duration
 from .consent import ensure_terms
 from .model_prompts import DialogPrompts, ModelPrompts
 from .model_workers import DownloadTask, ImportRequest, ImportTask, ModelTask, VerifyTask
+from .models_table import ModelsTable
 
 log = logging.getLogger(__name__)
 
-COLUMNS = 5  # model, status, size, licence, purpose
 _READY = (ModelStatus.VERIFIED, ModelStatus.TRUSTED)
 _PERMILLE = 1000  # the progress bar counts thousandths: byte counts overflow Qt's int
 
@@ -77,6 +73,7 @@ class ModelsDialog(QDialog):
         self._mismatches: list = []
         self._failures: list[str] = []
         self._fetched = 0
+        self._statuses: dict[str, ModelStatus] = {}  # before a verification
         self.last_progress: DownloadProgress | None = None  # the newest report shown
         self._closing: int | None = None  # the result to close with once the task has ended
         self.setWindowTitle(self.tr("Models"))
@@ -88,16 +85,7 @@ class ModelsDialog(QDialog):
     def _build(self) -> None:
         folder = QLabel(self.tr("Models folder: {folder}").format(folder=self.store.directory))
         folder.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.table = QTableWidget(0, COLUMNS)
-        self.table.setHorizontalHeaderLabels(
-            [self.tr("Model"), self.tr("Status"), self.tr("Size"), self.tr("Licence"), self.tr("Purpose")]
-        )
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.verticalHeader().setVisible(False)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setStretchLastSection(True)
+        self.table = ModelsTable()
         self.table.itemSelectionChanged.connect(self._update_buttons)
 
         self.download_selected_button = QPushButton(self.tr("Download selected"))
@@ -147,50 +135,16 @@ class ModelsDialog(QDialog):
         layout.addWidget(close)
         self._set_busy(False)
 
-    def status_text(self, status: ModelStatus) -> str:
-        return {
-            ModelStatus.VERIFIED: self.tr("verified"),
-            ModelStatus.TRUSTED: self.tr("trusted"),
-            ModelStatus.PRESENT: self.tr("present (not checked yet)"),
-            ModelStatus.MISSING: self.tr("missing"),
-            ModelStatus.CORRUPT: self.tr("corrupt"),
-        }[status]
-
     @Slot()
     def refresh(self) -> None:
         """Rebuild the table from the store (remembered hashes only: nothing is read here)."""
-        selected = {spec.id for spec in self.selected_specs()}
-        self.states = {state.spec.id: state for state in self.store.states()}
-        self.table.setRowCount(len(self.states))
-        for row, state in enumerate(self.states.values()):
-            self._fill_row(row, state)
-            if state.spec.id in selected:
-                self.table.selectRow(row)
+        states = self.store.states()
+        self.states = {state.spec.id: state for state in states}
+        self.table.show_states(states, self.store.manifest)
         self._update_buttons()
 
-    def _fill_row(self, row: int, state: ModelState) -> None:
-        spec = state.spec
-        licence = self.store.manifest.licenses[spec.license]
-        size = state.size if state.size is not None else spec.size
-        cells = [spec.id, self.status_text(state.status), human_bytes(size), licence.short, spec.purpose]
-        tips = [
-            spec.file,
-            f"{state.path}\nSHA-256 {state.sha256 or spec.sha256}",
-            f"{size} B",
-            f"{licence.name}\n{licence.url}",
-            spec.purpose,
-        ]
-        for column, (text, tip) in enumerate(zip(cells, tips, strict=True)):
-            item = QTableWidgetItem(text)
-            item.setToolTip(tip)
-            item.setData(Qt.ItemDataRole.UserRole, spec.id)
-            self.table.setItem(row, column, item)
-
     def selected_specs(self) -> list[ModelSpec]:
-        rows = {index.row() for index in self.table.selectionModel().selectedRows()}
-        items = (self.table.item(row, 0) for row in sorted(rows))
-        models = self.store.manifest.models
-        return [models[item.data(Qt.ItemDataRole.UserRole)] for item in items if item is not None]
+        return [self.store.manifest.models[name] for name in self.table.selected_ids()]
 
     def missing_defaults(self) -> list[ModelSpec]:
         return [
@@ -270,8 +224,8 @@ class ModelsDialog(QDialog):
             self._download_ended(task, cancelled)
         elif isinstance(task, ImportTask):
             self._import_ended(task)
-        elif isinstance(task, VerifyTask) and not cancelled and not self.message.text():
-            self.say(self.tr("Every model file present was checked against its published SHA-256."))
+        elif isinstance(task, VerifyTask):
+            self._verify_ended(cancelled)
         if cancelled and not isinstance(task, DownloadTask):
             self.say(self.tr("Stopped."))
 
@@ -413,9 +367,16 @@ class ModelsDialog(QDialog):
     @Slot()
     def verify(self) -> None:
         if self.task is None:
+            self._statuses = {name: state.status for name, state in self.states.items()}
             task = VerifyTask(self.store)
             task.state.connect(self.refresh)
             self._start(task, self.tr("Checking the model files…"))
+
+    def _verify_ended(self, cancelled: bool) -> None:
+        if {name: state.status for name, state in self.states.items()} != self._statuses:
+            self.models_changed.emit()  # a file found corrupt, or checked at last
+        if not cancelled and not self.message.text():
+            self.say(self.tr("Every model file present was checked against its published SHA-256."))
 
 
 def _has_problem(report: ImportReport) -> bool:

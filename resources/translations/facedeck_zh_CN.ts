@@ -70,7 +70,7 @@
 <context>
     <name>JobController</name>
     <message>
-        <location filename="../../desktop/gui/controllers.py" line="+149"/>
+        <location filename="../../desktop/gui/controllers.py" line="+150"/>
         <source>Done: {0}</source>
         <translation>完成：{0}</translation>
     </message>
@@ -101,7 +101,7 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../desktop/gui/main_window.py" line="+55"/>
+        <location filename="../../desktop/gui/main_window.py" line="+56"/>
         <source>FaceDeck</source>
         <translation>FaceDeck</translation>
     </message>
@@ -241,7 +241,7 @@
 <context>
     <name>ModelsDialog</name>
     <message>
-        <location filename="../../desktop/gui/models_dialog.py" line="+82"/>
+        <location filename="../../desktop/gui/models_dialog.py" line="+79"/>
         <source>Models</source>
         <translation>模型</translation>
     </message>
@@ -251,32 +251,7 @@
         <translation>模型文件夹：{folder}</translation>
     </message>
     <message>
-        <location line="+4"/>
-        <source>Model</source>
-        <translation>模型</translation>
-    </message>
-    <message>
-        <location line="+0"/>
-        <source>Status</source>
-        <translation>状态</translation>
-    </message>
-    <message>
-        <location line="+0"/>
-        <source>Size</source>
-        <translation>大小</translation>
-    </message>
-    <message>
-        <location line="+0"/>
-        <source>Licence</source>
-        <translation>许可</translation>
-    </message>
-    <message>
-        <location line="+0"/>
-        <source>Purpose</source>
-        <translation>用途</translation>
-    </message>
-    <message>
-        <location line="+10"/>
+        <location line="+5"/>
         <source>Download selected</source>
         <translation>下载所选</translation>
     </message>
@@ -311,42 +286,17 @@
         <translation>取消</translation>
     </message>
     <message>
-        <location line="+23"/>
-        <source>verified</source>
-        <translation>已校验</translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>trusted</source>
-        <translation>已信任</translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>present (not checked yet)</source>
-        <translation>已存在（尚未校验）</translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>missing</source>
-        <translation>缺失</translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>corrupt</source>
-        <translation>已损坏</translation>
-    </message>
-    <message>
-        <location line="+82"/>
+        <location line="+75"/>
         <source>Cancelling…</source>
         <translation>正在取消…</translation>
     </message>
     <message>
-        <location line="+36"/>
+        <location line="+187"/>
         <source>Every model file present was checked against its published SHA-256.</source>
         <translation>已用发布的 SHA-256 校验了现有的每个模型文件。</translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location line="-149"/>
         <source>Stopped.</source>
         <translation>已停止。</translation>
     </message>
@@ -426,9 +376,62 @@
         <translation>没有可导入的内容。</translation>
     </message>
     <message>
-        <location line="+8"/>
+        <location line="+9"/>
         <source>Checking the model files…</source>
         <translation>正在校验模型文件…</translation>
+    </message>
+</context>
+<context>
+    <name>ModelsTable</name>
+    <message>
+        <location filename="../../desktop/gui/models_table.py" line="+25"/>
+        <source>Model</source>
+        <translation>模型</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Status</source>
+        <translation>状态</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Size</source>
+        <translation>大小</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Licence</source>
+        <translation>许可</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Purpose</source>
+        <translation>用途</translation>
+    </message>
+    <message>
+        <location line="+11"/>
+        <source>verified</source>
+        <translation>已校验</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>trusted</source>
+        <translation>已信任</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>present (not checked yet)</source>
+        <translation>已存在（尚未校验）</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>missing</source>
+        <translation>缺失</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>corrupt</source>
+        <translation>已损坏</translation>
     </message>
 </context>
 <context>

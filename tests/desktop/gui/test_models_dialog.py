@@ -132,7 +132,8 @@ def test_lists_every_status_size_and_licence(tmp_path, open_dialog, qtbot):
     dialog.refresh()
     assert cell(dialog, "inswapper_128", STATUS) == "missing"
 
-    dialog.verify_button.click()
+    with qtbot.waitSignal(dialog.models_changed, timeout=10_000):
+        dialog.verify_button.click()
     wait_idle(qtbot, dialog)
     assert cell(dialog, "2d106det", STATUS) == "verified"  # hashed now, and it matches its pin
     assert cell(dialog, "det_10g", STATUS) == "corrupt"
