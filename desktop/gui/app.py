@@ -22,6 +22,7 @@ from ..errors import cli_message
 from ..job_document import JobDocument
 from . import window_settings
 from .i18n import install_translator
+from .language_menu import LanguageMenu
 from .main_window import MainWindow
 
 log = logging.getLogger(__name__)
@@ -93,6 +94,7 @@ def run(argv: Sequence[str]) -> int:
     provider = args.provider or settings.provider() or "auto"
     window = create_window(args.models_dir, provider, window_settings.document_from(settings))
     window_settings.restore(window, settings)
+    window.menuBar().addMenu(LanguageMenu(settings, window))
     previous_hook = sys.excepthook
     show_uncaught_errors(window)
     try:

@@ -38,6 +38,7 @@ def test_run_opens_the_window_and_remembers_options(qtbot, monkeypatch, gui_work
 
     code, first = run_once(monkeypatch, models, choose)
     assert code == 0 and first.models_label.text() == "Models: ready"
+    assert [action.text() for action in first.menuBar().actions()] == ["Language"]
     assert not first.preview.worker.isRunning()
     code, second = run_once(monkeypatch, models)
     assert code == 0
