@@ -12,6 +12,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from PySide6.QtCore import QCoreApplication, QEvent
 from PySide6.QtWidgets import QApplication
 
 from ...core.errors import FaceDeckError
@@ -107,3 +108,7 @@ def run(argv: Sequence[str]) -> int:
         return int(code)
     finally:
         sys.excepthook = previous_hook
+        # deleted here, while Qt is whole: left to the garbage collector, the window would
+        # go at an arbitrary moment (at interpreter exit, or in the middle of other work)
+        window.deleteLater()
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
+from shiboken6 import isValid
 
 from facedeck.desktop.gui import app as gui_app
 from facedeck.desktop.gui.main_window import MainWindow
 
 
-def run_once(monkeypatch, argv, during=None):
-    """Run the app until its window is shown, call ``during(window)``, then close it."""
+def run_once(monkeypatch, argv, during) -> int:
+    """Run the app until its window shows, call ``during(window)``, then close it."""
     monkeypatch.setattr(gui_app, "_consented", lambda window: True)
     seen = {}
 
@@ -19,13 +20,16 @@ def run_once(monkeypatch, argv, during=None):
         if not windows:
             QTimer.singleShot(20, close_soon)
             return
-        seen["window"] = windows[0]
-        if during is not None:
-            during(windows[0])
+        seen["threads"] = [windows[0].preview.worker, windows[0].preview.faces_worker]
+        during(windows[0])
         windows[0].close()
 
     QTimer.singleShot(0, close_soon)
-    return gui_app.run(argv), seen["window"]
+    code = gui_app.run(argv)
+    assert not any(isValid(thread) and thread.isRunning() for thread in seen["threads"])
+    # run() deletes its window while Qt is whole, not leaving it to the garbage collector
+    assert not [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow)]
+    return code
 
 
 def test_run_opens_the_window_and_remembers_options(qtbot, monkeypatch, gui_workspace, tmp_path):
@@ -33,18 +37,18 @@ def test_run_opens_the_window_and_remembers_options(qtbot, monkeypatch, gui_work
     models = ["--models-dir", str(gui_workspace["models"])]
 
     def choose(window) -> None:
+        assert window.models_label.text() == "Models: ready"
+        assert [action.text() for action in window.menuBar().actions()] == ["Language"]
         window.options_panel.mask_blur.setValue(0.3)
         window.options_panel.codec.setCurrentIndex(window.options_panel.codec.findData("vp9"))
 
-    code, first = run_once(monkeypatch, models, choose)
-    assert code == 0 and first.models_label.text() == "Models: ready"
-    assert [action.text() for action in first.menuBar().actions()] == ["Language"]
-    assert not first.preview.worker.isRunning()
-    code, second = run_once(monkeypatch, models)
-    assert code == 0
-    assert second.document.options.mask_blur == 0.3 and second.document.output.codec == "vp9"
-    assert second.options_panel.mask_blur.value() == 0.3  # the widgets start from the document
-    assert second.options_panel.codec.currentData() == "vp9"
+    def restored(window) -> None:
+        assert window.document.options.mask_blur == 0.3 and window.document.output.codec == "vp9"
+        assert window.options_panel.mask_blur.value() == 0.3  # the widgets start from the document
+        assert window.options_panel.codec.currentData() == "vp9"
+
+    assert run_once(monkeypatch, models, choose) == 0
+    assert run_once(monkeypatch, models, restored) == 0
 
 
 def test_an_exception_in_a_slot_is_logged_and_shown(make_window, monkeypatch, gui_workspace, caplog):
