@@ -10,9 +10,19 @@ reference mode the face clicked is the person to replace.
 from __future__ import annotations
 
 from PySide6.QtCore import Slot
-from PySide6.QtWidgets import QComboBox, QFormLayout, QGroupBox, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGroupBox,
+    QLabel,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
-from ...core.faces.options import SelectionMode
+from ...core.faces.options import SelectionMode, SwapOptions
+from ...core.limits import field_limits
 from ..job_document import SELECTION, SOURCES, TARGET, JobDocument
 
 LEAVE_ALONE = -1
@@ -27,6 +37,12 @@ class MappingPanel(QWidget):
         self.mode.addItem(self.tr("The largest face"), SelectionMode.ONE)
         self.mode.addItem(self.tr("Every face"), SelectionMode.MANY)
         self.mode.addItem(self.tr("Faces like the face clicked"), SelectionMode.REFERENCE)
+        low, high = field_limits(SwapOptions, "distance_threshold")["range"]
+        self.distance = QDoubleSpinBox()
+        self.distance.setRange(float(low), float(high))
+        self.distance.setSingleStep(0.05)
+        self.distance.setValue(document.options.distance_threshold)
+        self.distance.setToolTip(self.tr("Largest identity distance that counts as the same person"))
         self.face_label = QLabel(self.tr("Click a face in the preview"))
         self.source = QComboBox()
         self.source.setEnabled(False)
@@ -36,6 +52,7 @@ class MappingPanel(QWidget):
         group = QGroupBox(self.tr("Faces to swap"))
         form = QFormLayout(group)
         form.addRow(self.tr("Swap"), self.mode)
+        form.addRow(self.tr("Likeness distance"), self.distance)
         form.addRow(self.tr("Face"), self.face_label)
         form.addRow(self.tr("Put on it"), self.source)
         form.addRow(self.summary)
@@ -45,6 +62,7 @@ class MappingPanel(QWidget):
         layout.addWidget(group)
         self.mode.currentIndexChanged.connect(self._mode_chosen)
         self.source.activated.connect(self._source_chosen)
+        self.distance.valueChanged.connect(self._distance_changed)
         self.clear_button.clicked.connect(self._clear)
         document.subscribe(self._document_changed)
         self.refresh()
@@ -99,6 +117,10 @@ class MappingPanel(QWidget):
     @Slot(int)
     def _mode_chosen(self, _row: int) -> None:
         self.document.set_options(selection=self.mode.currentData())
+
+    @Slot(float)
+    def _distance_changed(self, value: float) -> None:
+        self.document.set_options(distance_threshold=round(value, 2))
 
     @Slot(int)
     def _source_chosen(self, _row: int) -> None:

@@ -164,6 +164,9 @@ def test_mapping_editor_choice_reaches_the_engine(make_window, qtbot, gui_worksp
     np.testing.assert_allclose(face_colour(swapped_over.swapped, big), first_small, atol=6)
     np.testing.assert_allclose(face_colour(swapped_over.swapped, small), first_big, atol=6)
     assert "Mappings decide" in window.mapping_panel.summary.text()
+    assert not window.mapping_panel.mode.isEnabled()  # mappings decide alone, as --map does
+    window.mapping_panel.distance.setValue(0.4)
+    assert window.document.job().options.distance_threshold == 0.4
 
 
 def test_a_source_without_a_face_shows_the_cli_message_and_the_window_stays_usable(
