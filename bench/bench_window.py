@@ -6,9 +6,12 @@ process and one run:
   1. the window's job: the document's SwapJob started through the Start button (the
      JobController and its JobWorker thread), timed from the click to the finished signal;
      the same job headless: ``run_job`` on the window's ModelLibrary, nothing else running.
-     After an untimed warm-up the two alternate (H W W H H W) so warm-up and machine noise fall on both;
+     After an untimed warm-up the two alternate (H W W H H W) so machine noise falls on both;
+     one more windowed job runs with the preview scrubbed to mid-clip (window*);
   2. a QTimer on the GUI thread ticks every few ms throughout; the largest gap between two
-     ticks during the windowed jobs is the longest the window did not respond;
+     ticks during the windowed jobs is the longest the window did not respond. During the
+     headless jobs a plain Python thread ticks the same way: the control, what the engine
+     alone (GIL, busy cores) costs any thread;
   3. on a 1080p image target: an option change in the document (mask blur) until the new
      preview reaches the window (the previewReady signal the main window's view gets;
      this bench's slot is connected after it, so the pixmaps are made by then). The
