@@ -144,7 +144,7 @@
 <context>
     <name>MappingPanel</name>
     <message>
-        <location filename="../../desktop/gui/mapping_panel.py" line="+27"/>
+        <location filename="../../desktop/gui/mapping_panel.py" line="+37"/>
         <source>The largest face</source>
         <translation>最大的人脸</translation>
     </message>
@@ -159,13 +159,18 @@
         <translation>与所点人脸相似的人脸</translation>
     </message>
     <message>
+        <location line="+6"/>
+        <source>Largest identity distance that counts as the same person</source>
+        <translation>仍算作同一个人的最大身份距离</translation>
+    </message>
+    <message>
         <location line="+1"/>
-        <location line="+48"/>
+        <location line="+50"/>
         <source>Click a face in the preview</source>
         <translation>在预览中点击一张人脸</translation>
     </message>
     <message>
-        <location line="-43"/>
+        <location line="-45"/>
         <source>Clear mappings</source>
         <translation>清除对应关系</translation>
     </message>
@@ -181,6 +186,11 @@
     </message>
     <message>
         <location line="+1"/>
+        <source>Likeness distance</source>
+        <translation>相似距离</translation>
+    </message>
+    <message>
+        <location line="+1"/>
         <source>Face</source>
         <translation>人脸</translation>
     </message>
@@ -190,7 +200,7 @@
         <translation>替换为</translation>
     </message>
     <message>
-        <location line="+34"/>
+        <location line="+35"/>
         <source>(leave this face alone)</source>
         <translation>（保留这张人脸）</translation>
     </message>
