@@ -20,6 +20,7 @@ from typing import Any
 import av
 import av.error
 
+from .demux import packets_until_damaged
 from .messages import av_message
 from .video_reader import DEFAULT_MAX_PIXELS, MAX_CONSECUTIVE_BAD_FRAMES, VideoReader, video_source_frame
 from .video_types import SourceFrame, VideoInputError
@@ -123,16 +124,11 @@ def _decode_forward(
     start = stream.start_time or 0
     previous: tuple[Any, int] | None = None
     bad_in_a_row = 0
-    packets = container.demux(stream)
-    while True:
-        try:
-            packet = next(packets)
-        except StopIteration:
-            break
-        except av.error.FFmpegError as error:
-            # A damaged tail: what came before stands, as for the reader.
-            logger.debug("%s: demuxing stopped while seeking (%s)", reader.path, av_message(error))
-            packet = None  # flush the decoder, then stop
+
+    def damaged(error: av.error.FFmpegError) -> None:
+        logger.debug("%s: demuxing stopped while seeking (%s)", reader.path, av_message(error))
+
+    for packet in packets_until_damaged(container, [stream], damaged):
         try:
             frames = _decode(stream, packet)
             bad_in_a_row = 0
@@ -153,8 +149,6 @@ def _decode_forward(
                 # Before the first frame: that one, if the seek went to the very start.
                 return (frame, frame.pts) if from_start else None
             previous = (frame, frame.pts)
-        if packet is None:
-            break
     return previous  # the last frame (clamped), or None when nothing decoded
 
 

@@ -25,6 +25,7 @@ from typing import Any
 import av
 import av.error
 
+from .demux import packets_until_damaged
 from .messages import av_message
 from .video_reader import MAX_CONSECUTIVE_BAD_FRAMES, VideoReader, main_video_stream, video_source_frame
 from .video_types import AudioChunk, SourceFrame, VideoInputError
@@ -93,18 +94,14 @@ def _sought_items(reader: VideoReader, start: float, with_audio: bool) -> Iterat
         # the caller decodes from the start and nothing may have been handed out yet.
         held: list[AudioChunk] | None = []
         decoder = _Decoder(reader)
-        packets = container.demux(stream, *audio)
-        while True:
-            try:
-                packet = next(packets)
-            except StopIteration:
-                break
-            except av.error.FFmpegError as error:
-                reader.truncated = True
-                logger.warning(
-                    "%s: the video is damaged (%s); the rest is skipped", reader.path, av_message(error)
-                )
-                packet = None  # flush the decoder, then stop
+
+        def damaged(error: av.error.FFmpegError) -> None:
+            reader.truncated = True
+            logger.warning(
+                "%s: the video is damaged (%s); the rest is skipped", reader.path, av_message(error)
+            )
+
+        for packet in packets_until_damaged(container, [stream, *audio], damaged):
             if packet is not None and packet.stream.type == "audio":
                 if packet.size:
                     chunk = AudioChunk(packet=packet, stream_index=packet.stream.index)
@@ -120,8 +117,6 @@ def _sought_items(reader: VideoReader, start: float, with_audio: bool) -> Iterat
                     yield from held
                     held = None
                 yield _source_frame(frame, stream, description.orientation, info.average_rate)
-            if packet is None:
-                break
         if held is not None:
             raise _SeekMissed("no frame after the seek point")
     finally:

@@ -23,6 +23,7 @@ from PIL import Image
 
 from ..regular_files import open_regular
 from .animation import animation_frames, open_animation, probe_animation
+from .demux import packets_until_damaged
 from .formats import ANIMATED_EXTENSIONS, is_animation_header, looks_like_text
 from .messages import av_message
 from .orientation import clockwise_degrees, display_matrix, orientation_op, upright
@@ -255,22 +256,17 @@ class VideoReader:
             audio = list(container.streams.audio) if with_audio else []
             index = 0
             bad_in_a_row = 0
-            packets = container.demux(stream, *audio)
-            while True:
-                try:
-                    packet = next(packets)
-                except StopIteration:
-                    break
-                except av.error.FFmpegError as error:
-                    # A damaged tail: keep what came before, as players do.
-                    self.truncated = True
-                    logger.warning(
-                        "%s: the video is damaged after frame %d (%s); the rest is skipped",
-                        self._source,
-                        index,
-                        av_message(error),
-                    )
-                    packet = None  # flush the decoder, then stop
+
+            def damaged(error: av.error.FFmpegError) -> None:
+                self.truncated = True
+                logger.warning(
+                    "%s: the video is damaged after frame %d (%s); the rest is skipped",
+                    self._source,
+                    index,
+                    av_message(error),
+                )
+
+            for packet in packets_until_damaged(container, [stream, *audio], damaged):
                 if packet is not None and packet.stream.type == "audio":
                     if packet.size:
                         yield AudioChunk(packet=packet, stream_index=packet.stream.index)
@@ -295,8 +291,6 @@ class VideoReader:
                 for frame in frames:
                     yield self._source_frame(index, frame, stream)
                     index += 1
-                if packet is None:
-                    break
             # (AVI headers also count the empty chunks that stand for dropped frames.)
             expected = None if self._is_avi else self.info.frame_count
             if expected and index < expected - self.skipped_frames:

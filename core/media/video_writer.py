@@ -44,6 +44,7 @@ from .metadata import synthetic_text_fields
 from .orientation import stored
 from .output import naming_output
 from .video_types import AudioChunk, SourceDescription, SourceFrame
+from .yuv_patch import patch_yuv420
 
 logger = logging.getLogger(__name__)
 
@@ -333,29 +334,7 @@ class _AvSink:
             or (native.width, native.height) != self._stored_size
         ):
             return None
-        width, height = self._stored_size
-        planes = native.to_ndarray()  # (H * 3 / 2, W): Y, then U and V at half resolution
-        luma, chroma_u, chroma_v = _i420_planes(planes, width, height)
-        for x0, y0, x1, y1 in regions:
-            # 4:2:0 chroma covers 2x2 blocks: widen to even edges
-            x0, y0 = max(0, x0 - x0 % 2), max(0, y0 - y0 % 2)
-            x1, y1 = min(width, x1 + x1 % 2), min(height, y1 + y1 % 2)
-            if x1 - x0 < 2 or y1 - y0 < 2:
-                continue
-            bgr_patch = av.VideoFrame.from_ndarray(np.ascontiguousarray(image[y0:y1, x0:x1]), format="bgr24")
-            patch = bgr_patch.reformat(
-                format="yuv420p", dst_colorspace=self._colorspace, dst_color_range=self._color_range
-            ).to_ndarray()
-            patch_y, patch_u, patch_v = _i420_planes(patch, x1 - x0, y1 - y0)
-            luma[y0:y1, x0:x1] = patch_y
-            chroma_u[y0 // 2 : y1 // 2, x0 // 2 : x1 // 2] = patch_u
-            chroma_v[y0 // 2 : y1 // 2, x0 // 2 : x1 // 2] = patch_v
-        patched = av.VideoFrame.from_ndarray(planes, format="yuv420p")
-        if self._colorspace:
-            patched.colorspace = self._colorspace
-        if self._color_range:
-            patched.color_range = self._color_range
-        return patched
+        return patch_yuv420(native, image, regions, self._colorspace, self._color_range)
 
     def _reformat(self, video_frame: Any) -> Any:
         width, height = self._stored_size
@@ -410,18 +389,3 @@ class _AvSink:
             return
         self._closed = True
         close_quietly(self._container)
-
-
-def _i420_planes(packed: np.ndarray, width: int, height: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Views of the Y, U and V planes of a packed yuv420p array (even width and height).
-
-    The chroma planes are not whole rows of the packed array when height / 2 is odd, so
-    split the flat buffer by plane sizes instead of by rows.
-    """
-    flat = packed.reshape(-1)
-    luma_size = width * height
-    chroma_size = (width // 2) * (height // 2)
-    luma = flat[:luma_size].reshape(height, width)
-    chroma_u = flat[luma_size : luma_size + chroma_size].reshape(height // 2, width // 2)
-    chroma_v = flat[luma_size + chroma_size : luma_size + 2 * chroma_size].reshape(height // 2, width // 2)
-    return luma, chroma_u, chroma_v

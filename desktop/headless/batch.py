@@ -23,7 +23,7 @@ from ...core.models import files as model_files
 from ...core.models.library import ModelLibrary
 from ...core.runtime.install import check_onnxruntime
 from ..errors import exit_code
-from .swap_report import ProgressReporter, report_failure, report_result, report_summary
+from .swap_report import ProgressReporter, report_failure, report_result, report_stopped, report_summary
 from .targets import Namer, Targets
 
 JobBuilder = Callable[..., SwapJob]
@@ -69,6 +69,7 @@ def _run_batch(
     args: argparse.Namespace, build_job: JobBuilder, library: ModelLibrary, paths: list[str], namer: Namer
 ) -> int:
     failures: list[tuple[str, FaceDeckError]] = []
+    written: list[str] = []
     sources = _source_names(args)
     count = len(paths)
     for index, target in enumerate(paths, 1):
@@ -85,6 +86,11 @@ def _run_batch(
             failures.append((target, error))
             report_failure(target, error, as_json=args.json)
             continue
+        except KeyboardInterrupt:
+            # Ctrl-C or a stop signal: say what is done before the one-line error the CLI prints
+            report_stopped(target, count, written, failures, as_json=args.json)
+            raise
+        written.append(target)
         report_result(result, target, as_json=args.json)
     status = exit_code(failures[0][1]) if failures else 0
     report_summary(count, failures, status, as_json=args.json)

@@ -113,6 +113,36 @@ def report_failure(target: str, error: FaceDeckError, *, as_json: bool) -> None:
         print(f"  failed: {failure_line(target, error)}", file=sys.stderr, flush=True)
 
 
+def report_stopped(
+    stopped_at: str,
+    total: int,
+    written: list[str],
+    failures: list[tuple[str, FaceDeckError]],
+    *,
+    as_json: bool,
+) -> None:
+    """A batch stopped by Ctrl-C or a signal: what was written, what failed, what never ran.
+
+    The target in progress left no output (its job removes the partial file)."""
+    not_started = total - len(written) - len(failures) - 1
+    if as_json:
+        emit_json(
+            "summary",
+            targets=total,
+            written=len(written),
+            failed=[{"target": target, "message": cli_message(error)} for target, error in failures],
+            stopped_at=stopped_at,
+            not_started=not_started,
+        )
+        return
+    print(
+        f"stopped during {stopped_at} (no output for it): {len(written)} of {total} targets written, "
+        f"{len(failures)} failed, {not_started} not started",
+        file=sys.stderr,
+        flush=True,
+    )
+
+
 def report_summary(
     total: int, failures: list[tuple[str, FaceDeckError]], status: int, *, as_json: bool
 ) -> None:

@@ -308,6 +308,47 @@ def test_a_stop_signal_mid_video_removes_the_partial_output_and_exits_128_plus_n
 
 
 @posix_only
+def test_a_batch_stopped_by_sigterm_says_what_was_done(workspace, long_clip, tmp_path):
+    output = tmp_path / "results"
+    targets = [str(workspace["target"]), str(long_clip), str(workspace["noisy"])]
+    models = str(workspace["models"])
+    args = [
+        "swap",
+        "-s",
+        str(workspace["source"]),
+        "-t",
+        *targets,
+        "-o",
+        f"{output}/",
+        "--models-dir",
+        models,
+    ]
+    process = start(*args, "--json", "--detect-every", "1")
+    assert process.stdout is not None
+    events: list[dict] = []
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        events.append(json.loads(process.stdout.readline()))
+        if events[-1]["event"] == "progress":  # the video, second in the batch, is under way
+            break
+    assert [event["event"] for event in events][:1] == ["result"]
+    process.send_signal(signal.SIGTERM)
+    outcome = finish(process)
+    assert outcome.returncode == 143
+    summary = json.loads(outcome.stdout.splitlines()[-2])
+    assert summary == {
+        "event": "summary",
+        "targets": 3,
+        "written": 1,
+        "failed": [],
+        "stopped_at": str(long_clip),
+        "not_started": 1,
+    }
+    # the first result stands; the video in progress left nothing behind
+    assert sorted(path.name for path in output.iterdir()) == ["target.facedeck.png"]
+
+
+@posix_only
 def test_sigterm_mid_download_keeps_the_resumable_part_and_the_next_run_resumes_it(tmp_path):
     swapper = payload("inswapper_128.onnx", 2_000_000, 5)
     manifest = write_manifest(tmp_path / "manifest.toml", "https://models.invalid/files", [swapper], None, [])
