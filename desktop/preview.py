@@ -145,3 +145,34 @@ def compute_source_faces(library: ModelLibrary, request: SourceFacesRequest) -> 
     except FaceDeckError as error:
         result.error = cli_message(error)
     return result
+
+
+@dataclass(frozen=True)
+class OutputFrameRequest:
+    """A finished result to show: the image, or the video's frame at ``time``."""
+
+    serial: int
+    path: str
+    video: bool
+    time: float = 0.0
+
+
+@dataclass
+class OutputFrame:
+    serial: int
+    path: str
+    image: np.ndarray | None = None
+    error: str | None = None
+
+
+def compute_output_frame(request: OutputFrameRequest) -> OutputFrame:
+    """Decode the result file (seconds for a long video: never on the GUI thread)."""
+    result = OutputFrame(request.serial, request.path)
+    try:
+        if request.video:
+            result.image = read_frame_at(request.path, request.time).image
+        else:
+            result.image = read_image(request.path).bgr
+    except FaceDeckError as error:
+        result.error = cli_message(error)
+    return result

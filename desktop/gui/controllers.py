@@ -15,12 +15,19 @@ from ...core.jobs.result import JobResult
 from ...core.jobs.spec import JobKind
 from ...core.models.library import ModelLibrary
 from ..job_document import OUTPUT, JobDocument
-from ..preview import PreviewRequest, PreviewResult, SourceFacesRequest, SourceFacesResult
-from .workers import JobWorker, PreviewWorker, SourceFacesWorker
+from ..preview import (
+    OutputFrame,
+    OutputFrameRequest,
+    PreviewRequest,
+    PreviewResult,
+    SourceFacesRequest,
+    SourceFacesResult,
+)
+from .workers import JobWorker, OutputFrameWorker, PreviewWorker, SourceFacesWorker
 
 log = logging.getLogger(__name__)
 
-DEBOUNCE_MS = 150  # a burst of edits (a spin box held down) makes one preview
+DEBOUNCE_MS = 80  # a burst of edits (a spin box held down, typing) makes one preview
 
 
 class PreviewController(QObject):
@@ -28,6 +35,7 @@ class PreviewController(QObject):
 
     previewReady = Signal(object)  # PreviewResult, never a stale one
     sourceFacesReady = Signal(object)  # SourceFacesResult
+    outputReady = Signal(object)  # OutputFrame of a finished job, unless a preview came since
     error = Signal(str)
 
     def __init__(self, document: JobDocument, library: ModelLibrary, parent: QObject | None = None) -> None:
@@ -35,16 +43,22 @@ class PreviewController(QObject):
         self.document = document
         self.worker = PreviewWorker(library)
         self.faces_worker = SourceFacesWorker(library)
+        self.output_worker = OutputFrameWorker(library)
         self.worker.ready.connect(self._ready)
         self.worker.failed.connect(self._failed)
         self.faces_worker.ready.connect(self._faces_ready)
         self.faces_worker.failed.connect(self._failed)
+        self.output_worker.ready.connect(self._output_ready)
+        self.output_worker.failed.connect(self._failed)
         self.worker.start()
         self.faces_worker.start()
+        self.output_worker.start()
         self.serial = 0
         self.shown = 0  # serial of the preview on screen
         self.stale_dropped = 0  # answers that arrived after a newer request: not shown
         self._faces_serial = 0
+        self._output_serial = 0
+        self.outputs_dropped = 0  # finished results not shown: a newer preview was asked for
         self.timer = QTimer(self)
         self.timer.setSingleShot(True)
         self.timer.setInterval(DEBOUNCE_MS)
@@ -62,6 +76,7 @@ class PreviewController(QObject):
         if document.target is None:
             return
         self.serial += 1
+        self._output_serial += 1  # a finished result still decoding would cover this preview
         job = None
         if document.sources:
             try:
@@ -76,6 +91,21 @@ class PreviewController(QObject):
     def scan_source(self, path: str) -> None:
         self._faces_serial += 1
         self.faces_worker.submit(SourceFacesRequest(self._faces_serial, path, self.document.options))
+
+    def show_output(self, path: str, video: bool) -> None:
+        """Decode a finished result off the GUI thread; ``outputReady`` brings it back."""
+        self._output_serial += 1
+        self.output_worker.submit(OutputFrameRequest(self._output_serial, path, video, self.document.frame_time))
+
+    @Slot(object)
+    def _output_ready(self, frame: OutputFrame) -> None:
+        if frame.serial != self._output_serial:
+            self.outputs_dropped += 1
+            return  # the user moved on: the preview of the new choices is what counts
+        if frame.error:
+            self.error.emit(frame.error)
+        else:
+            self.outputReady.emit(frame)
 
     @Slot(object)
     def _ready(self, result: PreviewResult) -> None:
@@ -101,6 +131,7 @@ class PreviewController(QObject):
         self.document.unsubscribe(self._document_changed)
         self.worker.stop()
         self.faces_worker.stop()
+        self.output_worker.stop()
 
 
 class JobController(QObject):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 
 from PySide6.QtCore import Qt, Slot
-from PySide6.QtGui import QCloseEvent, QPixmap
+from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -22,16 +22,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ...core.errors import FaceDeckError
 from ...core.faces.options import SwapOptions
 from ...core.jobs.result import JobResult
 from ...core.jobs.spec import JobKind
-from ...core.media.seek import read_frame_at
 from ...core.models.files import missing_roles
 from ...core.models.library import ModelLibrary
-from ..errors import cli_message
 from ..job_document import TARGET, JobDocument
-from ..preview import PreviewResult
+from ..preview import OutputFrame, PreviewResult
 from .controllers import JobController, PreviewController
 from .mapping_panel import MappingPanel
 from .models_dialog import ModelsDialog
@@ -113,6 +110,7 @@ class MainWindow(QMainWindow):
         self.sources_panel.facesWanted.connect(self.preview.scan_source)
         self.preview.sourceFacesReady.connect(self.sources_panel.show_faces)
         self.preview.previewReady.connect(self._preview_ready)
+        self.preview.outputReady.connect(self._output_ready)
         self.preview.error.connect(self.show_error)
         self.preview_panel.faceClicked.connect(self._face_clicked)
         self.preview_panel.timeRequested.connect(self._time_requested)
@@ -192,16 +190,13 @@ class MainWindow(QMainWindow):
             self._show_output(path, video=result is not None and result.kind == "video")
 
     def _show_output(self, path: str, *, video: bool) -> None:
-        """The finished result in the preview's swapped pane."""
-        if not video:
-            self.preview_panel.swapped.set_frame(QPixmap(path), [])
-            return
-        try:
-            frame = read_frame_at(path, self.document.frame_time)
-        except FaceDeckError as error:
-            self.show_error(cli_message(error))
-            return
-        self.preview_panel.show_file(frame.image)
+        """The finished result in the preview's swapped pane, decoded by a worker."""
+        self.preview.show_output(path, video)
+
+    @Slot(object)
+    def _output_ready(self, frame: OutputFrame) -> None:
+        if frame.image is not None:
+            self.preview_panel.show_file(frame.image)
 
     # ----- errors -------------------------------------------------------------------------------
     @Slot(str)

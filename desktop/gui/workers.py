@@ -24,9 +24,11 @@ from ...core.jobs.spec import SwapJob
 from ...core.models.library import ModelLibrary
 from ..errors import cli_message
 from ..preview import (
+    OutputFrameRequest,
     PreviewRequest,
     SourceFacesRequest,
     TargetFrames,
+    compute_output_frame,
     compute_preview,
     compute_source_faces,
 )
@@ -125,6 +127,18 @@ class SourceFacesWorker(MailboxThread):
 
     def compute(self, request: SourceFacesRequest) -> Any:
         return compute_source_faces(self.library, request)
+
+    def deliver(self, result: Any) -> None:
+        self.ready.emit(result)
+
+
+class OutputFrameWorker(MailboxThread):
+    """A finished result decoded for the preview: a long video's seek stays off the GUI thread."""
+
+    ready = Signal(object)  # OutputFrame
+
+    def compute(self, request: OutputFrameRequest) -> Any:
+        return compute_output_frame(request)
 
     def deliver(self, result: Any) -> None:
         self.ready.emit(result)

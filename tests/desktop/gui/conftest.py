@@ -60,7 +60,7 @@ def gui_workspace(tmp_path_factory):
 
 
 def window_threads(window) -> list:
-    threads = [window.preview.worker, window.preview.faces_worker]
+    threads = [window.preview.worker, window.preview.faces_worker, window.preview.output_worker]
     if window.jobs.worker is not None:
         threads.append(window.jobs.worker)
     return threads
