@@ -95,7 +95,8 @@ class PreviewController(QObject):
     def show_output(self, path: str, video: bool) -> None:
         """Decode a finished result off the GUI thread; ``outputReady`` brings it back."""
         self._output_serial += 1
-        self.output_worker.submit(OutputFrameRequest(self._output_serial, path, video, self.document.frame_time))
+        request = OutputFrameRequest(self._output_serial, path, video, self.document.frame_time)
+        self.output_worker.submit(request)
 
     @Slot(object)
     def _output_ready(self, frame: OutputFrame) -> None:
