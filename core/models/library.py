@@ -43,6 +43,12 @@ ModelBuilder = Callable[[Any, Path, ModelSpec], Model]
 _FP16_PROVIDERS = frozenset({"cuda", "tensorrt", "rocm"})
 
 
+def default_swapper_file(provider: str) -> str:
+    """The swapper file a job without ``swapper_file`` uses on ``provider`` ("cpu", "cuda"...)."""
+    files = role_files(Role.SWAPPER)
+    return files[1] if provider in _FP16_PROVIDERS and len(files) > 1 else files[0]
+
+
 class ModelLibrary:
     """Loads each model once from one directory and keeps its session alive; thread-safe."""
 
@@ -67,8 +73,7 @@ class ModelLibrary:
 
     @property
     def default_swapper_file(self) -> str:
-        files = role_files(Role.SWAPPER)
-        return files[1] if self.provider.name in _FP16_PROVIDERS and len(files) > 1 else files[0]
+        return default_swapper_file(self.provider.name)
 
     # ----- what is there ----------------------------------------------------------------
     def require(self, roles: Iterable[Role]) -> None:
