@@ -144,7 +144,7 @@ class AppSettings:
 
     # ----- choices ----------------------------------------------------------------------------
     def options(self) -> dict[str, Any]:
-        """The stored SwapOptions / OutputSpec / TrackerOptions fields (enums as members); bad ones left out."""
+        """The stored option fields (enums as their members); bad ones left out."""
         stored = self._json("options", dict)
         if stored is None:
             return {}

@@ -295,9 +295,7 @@ def add_video_options(parser: argparse.ArgumentParser) -> None:
     video.add_argument(
         "--end", type=time_value, metavar="TIME", help="end the output at TIME (audio is cut to match)"
     )
-    video.add_argument(
-        "--codec", choices=VIDEO_CODECS, default="h264", help="video codec (default h264)"
-    )
+    video.add_argument("--codec", choices=VIDEO_CODECS, default="h264", help="video codec (default h264)")
     video.add_argument("--preset", help="encoder preset in the codec's own names (e.g. medium, fast)")
     video.add_argument(
         "--hw-encoder",
