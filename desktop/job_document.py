@@ -197,16 +197,19 @@ class JobDocument:
         return bool(self.sources) and self.target is not None
 
     def job(self, *, output: bool = True) -> SwapJob:
-        """The ``SwapJob`` of the current choices; UsageError when sources or target are missing.
+        """The ``SwapJob`` of the current choices; UsageError when sources or target are missing,
+        or when the trim ends before it starts (as the CLI refuses --end before --start).
 
-        ``output=False`` leaves the output path out (a preview writes nothing).
+        ``output=False``: the job of a preview, which writes nothing: no output path and no
+        trim (the preview shows the frame chosen, kept or not), so a trim being edited never
+        stops the preview.
         """
         if self.target is None:
             raise UsageError("choose a target image or video", field="target")
         if not self.sources:
             raise UsageError("add a source photo", field="faces.sources")
-        problem = self.trim_problem()
-        if problem is not None:  # refused before any work, as the CLI refuses --end before --start
+        problem = self.trim_problem() if output else None
+        if problem is not None:
             raise UsageError(problem, field="trim.end")
         target = MediaRef.of(self.target)
         video = self.kind is JobKind.VIDEO
@@ -228,7 +231,7 @@ class JobDocument:
             output=out,
             tracker=self.tracker,
             # an image is swapped whole, as in a CLI batch (the video options are disabled then)
-            trim=self.trim if video else None,
+            trim=self.trim if video and output else None,
         )
 
     def _mappings(self, target: MediaRef, time: float | None) -> list[FaceMapping]:

@@ -89,6 +89,13 @@ class ModelLibrary:
             ]
             raise ModelMissingError(missing, str(self.directory), ids=ids)
 
+    def require_swapper(self, file: str) -> None:
+        """ModelMissingError unless the swapper file ``file`` is in the models folder."""
+        if (self.directory / file).is_file():
+            return
+        spec = load_manifest().by_file(file)
+        raise ModelMissingError([file], str(self.directory), ids=[spec.id] if spec else [])
+
     def preload(self, roles: Iterable[Role], *, swapper_file: str | None = None) -> None:
         """Load ``roles`` now, so that the first frame never waits for a model to load."""
         roles = list(roles)
@@ -124,7 +131,12 @@ class ModelLibrary:
         return self._load(Role.RECOGNIZER, None, FaceRecognizer)
 
     def swapper(self, file: str | None = None) -> FaceSwapper:
-        """The swapper from ``file`` (one of the swapper role's files), else the provider's default."""
+        """The swapper from ``file`` (one of the swapper role's files, which must be there), else
+        the provider's default (or the other swapper file when only that one is there)."""
+        if file is not None:
+            # a chosen swapper is never swapped for another quietly: a preview made with
+            # the fp32 file while fp16 was chosen would show what the job refuses to do
+            self.require_swapper(file)
         return self._load(Role.SWAPPER, file or self.default_swapper_file, FaceSwapper)
 
     def landmarks(self) -> LandmarkDetector:

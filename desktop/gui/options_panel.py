@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QFormLayout,
     QGroupBox,
+    QLabel,
     QLineEdit,
     QSpinBox,
     QVBoxLayout,
@@ -31,6 +32,14 @@ from .video_options import VideoOptions
 
 CODECS = VIDEO_CODECS
 AUTOMATIC = ""  # the swapper combo's data for "no swapper_file": the provider's default
+
+
+def narrow_combo(combo: QComboBox) -> None:
+    """A combo whose long item texts do not widen the options column; its list shows them whole."""
+    combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+    combo.setMinimumContentsLength(12)
+    view = combo.view()
+    view.setMinimumWidth(view.sizeHintForColumn(0) + 2 * view.frameWidth())
 
 
 def _spin(cls: type, name: str, value: int) -> QSpinBox:
@@ -103,7 +112,9 @@ class OptionsPanel(QWidget):
     def _layout(self) -> None:
         swap = QGroupBox(self.tr("Swap"))
         form = QFormLayout(swap)
-        form.addRow(self.tr("Swapper model"), self.swapper)
+        # label above, combo across the group: "Automatic (inswapper_128_fp16)" is not cut off
+        form.addRow(QLabel(self.tr("Swapper model")))
+        form.addRow(self.swapper)
         form.addRow(self.enhance)
         form.addRow(self.tr("Enhance strength"), self.strength)
         form.addRow(self.mouth_mask)
@@ -149,6 +160,7 @@ class OptionsPanel(QWidget):
         chosen = self.document.options.swapper_file
         self.swapper.setCurrentIndex(max(0, self.swapper.findData(chosen or AUTOMATIC)))
         self.swapper.blockSignals(False)
+        narrow_combo(self.swapper)
 
     def _connect(self) -> None:
         self.swapper.currentIndexChanged.connect(self._swap_changed)

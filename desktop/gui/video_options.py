@@ -67,12 +67,15 @@ class VideoOptions(QGroupBox):
         self.audio = QCheckBox(self.tr("Keep the audio"))
         self.hardware = QComboBox()
         labels = {
-            "auto": self.tr("Automatic (NVENC when it works)"),
-            "off": self.tr("Off (software encoder)"),
+            "auto": self.tr("Automatic"),
+            "off": self.tr("Software only"),
             "nvenc": self.tr("NVENC only"),
         }
         for value in HARDWARE_ENCODERS:
             self.hardware.addItem(labels.get(value, value), value)
+        self.hardware.setToolTip(
+            self.tr("Automatic: the NVIDIA GPU's encoder (NVENC) when it works, else software")
+        )
         self._layout()
         self.show_document()
         self._connect()
