@@ -60,6 +60,7 @@ class VideoOptions(QGroupBox):
         self.detect_every = QSpinBox()
         low, high = field_limits(TrackerOptions, "detect_every")["range"]
         self.detect_every.setRange(int(low), int(high))
+        self.detect_every.setSuffix(self.tr(" frames"))
         self.detect_every.setToolTip(
             self.tr("Run face detection every N frames and track the faces in between")
         )
