@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 from ...core.faces.options import DETECTOR_SIZE_STEP, SwapOptions
 from ...core.jobs.spec import VIDEO_CODECS, OutputSpec
 from ...core.limits import field_limits
+from ...core.models.files import Role, find_role_file
 from ...core.models.library import default_swapper_file
 from ...core.models.manifest import load_manifest
 from ..job_document import JobDocument
@@ -61,7 +62,8 @@ def _double(cls: type, name: str, value: float, step: float) -> QDoubleSpinBox:
 
 
 class OptionsPanel(QWidget):
-    """Each widget writes one field of the document's SwapOptions or OutputSpec."""
+    """Each widget writes one field of the document's SwapOptions or OutputSpec; the video
+    group (``video``) writes the tracker, the trim and the video output fields."""
 
     def __init__(
         self,
@@ -138,11 +140,14 @@ class OptionsPanel(QWidget):
     def refresh_swappers(self, models_dir: Path | None) -> None:
         """List the manifest's swappers, each marked present or missing in ``models_dir``.
 
-        None: where the models are is not known here, so no mark. The window calls this
-        again when files may have come or gone (after the models dialog).
+        None: where the models are is not known here, so no mark. Call it again when files
+        may have come or gone (after the models dialog).
         """
         specs = load_manifest().for_role("swapper")
         default = default_swapper_file(self.active_provider)
+        if models_dir is not None:  # the library takes the other swapper when the default is not there
+            found = find_role_file(Path(models_dir), Role.SWAPPER, default)
+            default = found.name if found is not None else default
         default_id = next((spec.id for spec in specs if spec.file == default), default)
         self.swapper.blockSignals(True)  # refilling is no choice of the user's
         self.swapper.clear()

@@ -134,8 +134,10 @@ class VideoOptions(QGroupBox):
     # ----- the widgets into the document ------------------------------------------------------
     @Slot()
     def _trim_changed(self) -> None:
-        end = self.end.value()
-        self.document.set_trim(round(self.start.value(), 2), None if end <= self.end.minimum() else end)
+        end = self.end.value()  # shown with 2 decimals: the document gets what is shown
+        self.document.set_trim(
+            round(self.start.value(), 2), None if end <= self.end.minimum() else round(end, 2)
+        )
         self._show_trim_problem()
 
     def _show_trim_problem(self) -> None:

@@ -447,7 +447,7 @@
 <context>
     <name>OptionsPanel</name>
     <message>
-        <location filename="../../desktop/gui/options_panel.py" line="+81"/>
+        <location filename="../../desktop/gui/options_panel.py" line="+83"/>
         <source>Enhance the face (GFPGAN)</source>
         <translation>增强人脸（GFPGAN）</translation>
     </message>
@@ -542,7 +542,7 @@
         <translation>预设</translation>
     </message>
     <message>
-        <location line="+17"/>
+        <location line="+20"/>
         <source>Automatic ({0})</source>
         <translation>自动（{0}）</translation>
     </message>
@@ -897,7 +897,7 @@ face {1}</source>
         <translation>硬件编码器</translation>
     </message>
     <message>
-        <location line="+57"/>
+        <location line="+59"/>
         <source>The end ({0}) must come after the start ({1}).</source>
         <translation>结束时间（{0}）必须晚于开始时间（{1}）。</translation>
     </message>

@@ -54,6 +54,10 @@ def test_the_swapper_combo_lists_the_manifests_swappers_with_their_files(qtbot, 
     gpu = make_panel(qtbot, JobDocument(), active="cuda")
     assert gpu.swapper.itemText(0) == "Automatic (inswapper_128_fp16)"
     assert gpu.swapper.itemText(1) == "inswapper_128"  # where the models are is unknown: no mark
+    # ... unless only the fp32 file is there: the library takes that one, and the label says so
+    (models / "inswapper_128_fp16.onnx").unlink()
+    gpu.refresh_swappers(models)
+    assert gpu.swapper.itemText(0) == "Automatic (inswapper_128)"
 
 
 def test_a_swapper_choice_reaches_the_job_and_asks_for_a_preview(qtbot, tmp_path):
