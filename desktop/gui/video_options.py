@@ -1,4 +1,4 @@
-"""Video-only options: trim, face tracking, audio and the hardware encoder, as the CLI's video group.
+"""Video-only options: trim, face tracking, audio and the encoder, as the CLI's video group.
 
 The group is enabled only while the target is a video (the document's ``kind``): the job
 of an image carries the same tracker and output fields but ignores them, and its trim is
@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ...core.jobs.spec import HARDWARE_ENCODERS, JobKind, TrackerOptions, Trim
+from ...core.jobs.spec import HARDWARE_ENCODERS, JobKind, OutputSpec, TrackerOptions, Trim
 from ...core.jobs.timecode import format_time
 from ...core.limits import field_limits
 from ..job_document import TARGET, JobDocument
@@ -41,7 +41,7 @@ def _seconds_box(name: str) -> QDoubleSpinBox:
 
 
 class VideoOptions(QGroupBox):
-    """Trim start/end, detect every N frames, smoothing, keep audio, hardware encoder."""
+    """Trim start/end, detect every N frames, smoothing, keep audio, hardware encoder, encoder threads."""
 
     def __init__(self, document: JobDocument, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -77,6 +77,11 @@ class VideoOptions(QGroupBox):
         self.hardware.setToolTip(
             self.tr("Automatic: the NVIDIA GPU's encoder (NVENC) when it works, else software")
         )
+        self.threads = QSpinBox()
+        low, high = field_limits(OutputSpec, "encoder_threads")["range"]
+        self.threads.setRange(int(low) - 1, int(high))
+        self.threads.setSpecialValueText(self.tr("automatic"))  # the minimum - 1 stands for None
+        self.threads.setToolTip(self.tr("Threads for a software encoder; 1 can be faster with a fast preset"))
         self._layout()
         self.show_document()
         self._connect()
@@ -90,6 +95,7 @@ class VideoOptions(QGroupBox):
         form.addRow(self.smoothing)
         form.addRow(self.audio)
         form.addRow(self.tr("Hardware encoder"), self.hardware)
+        form.addRow(self.tr("Encoder threads"), self.threads)
 
     def _connect(self) -> None:
         self.start.valueChanged.connect(self._trim_changed)
@@ -98,13 +104,22 @@ class VideoOptions(QGroupBox):
         self.smoothing.toggled.connect(self._tracker_changed)
         self.audio.toggled.connect(self._output_changed)
         self.hardware.currentIndexChanged.connect(self._output_changed)
+        self.threads.valueChanged.connect(self._output_changed)
         self.document.subscribe(self._document_changed)
 
     # ----- the document into the widgets ------------------------------------------------------
     def show_document(self) -> None:
         """Every widget from the document (signals blocked: showing is no edit)."""
         document = self.document
-        widgets = (self.start, self.end, self.detect_every, self.smoothing, self.audio, self.hardware)
+        widgets = (
+            self.start,
+            self.end,
+            self.detect_every,
+            self.smoothing,
+            self.audio,
+            self.hardware,
+            self.threads,
+        )
         for widget in widgets:
             widget.blockSignals(True)
         trim = document.trim or Trim()
@@ -114,6 +129,8 @@ class VideoOptions(QGroupBox):
         self.smoothing.setChecked(document.tracker.smoothing)
         self.audio.setChecked(document.output.audio)
         self.hardware.setCurrentIndex(max(0, self.hardware.findData(document.output.hardware)))
+        threads = document.output.encoder_threads
+        self.threads.setValue(self.threads.minimum() if threads is None else threads)
         for widget in widgets:
             widget.blockSignals(False)
         self.setEnabled(document.kind is JobKind.VIDEO)
@@ -162,4 +179,9 @@ class VideoOptions(QGroupBox):
 
     @Slot()
     def _output_changed(self) -> None:
-        self.document.set_output_options(audio=self.audio.isChecked(), hardware=self.hardware.currentData())
+        threads = self.threads.value()
+        self.document.set_output_options(
+            audio=self.audio.isChecked(),
+            hardware=self.hardware.currentData(),
+            encoder_threads=None if threads == self.threads.minimum() else threads,
+        )

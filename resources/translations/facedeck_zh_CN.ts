@@ -877,7 +877,17 @@ face {1}</source>
         <translation>自动：可用时使用 NVIDIA GPU 的编码器（NVENC），否则使用软件编码</translation>
     </message>
     <message>
-        <location line="+8"/>
+        <location line="+5"/>
+        <source>automatic</source>
+        <translation>自动</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Threads for a software encoder; 1 can be faster with a fast preset</source>
+        <translation>软件编码器使用的线程数；配合快速预设时，1 个线程可能更快</translation>
+    </message>
+    <message>
+        <location line="+7"/>
         <source>Start at</source>
         <translation>开始时间</translation>
     </message>
@@ -897,7 +907,12 @@ face {1}</source>
         <translation>硬件编码器</translation>
     </message>
     <message>
-        <location line="+59"/>
+        <location line="+1"/>
+        <source>Encoder threads</source>
+        <translation>编码线程数</translation>
+    </message>
+    <message>
+        <location line="+70"/>
         <source>The end ({0}) must come after the start ({1}).</source>
         <translation>结束时间（{0}）必须晚于开始时间（{1}）。</translation>
     </message>

@@ -114,14 +114,14 @@ def test_video_choices_give_exactly_the_job_the_cli_builds(tmp_path):
     assert changes == [OPTIONS]  # the swapper shows in the preview: it is recomputed
     document.set_tracker(detect_every=7, smoothing=False)
     document.set_trim(1.5, 4.0)
-    document.set_output_options(audio=False, hardware="off", codec="vp9", quality=60)
+    document.set_output_options(audio=False, hardware="off", codec="vp9", quality=60, encoder_threads=2)
     # trim, tracker and encoder change no preview frame: OUTPUT, which the preview skips
     assert changes == [OPTIONS, OUTPUT, OUTPUT, OUTPUT]
     expected = cli_job(
         *("-s", "a.jpg", "-t", target),
         *("--swapper", "inswapper_128_fp16", "--detect-every", "7", "--no-smoothing"),
         *("--start", "1.5", "--end", "4", "--no-audio", "--hw-encoder", "off"),
-        *("--codec", "vp9", "--quality", "60"),
+        *("--codec", "vp9", "--quality", "60", "--encoder-threads", "2"),
         video=True,
     )
     job = document.job()
@@ -132,7 +132,7 @@ def test_video_choices_give_exactly_the_job_the_cli_builds(tmp_path):
     document.set_trim(0.0, None)
     document.set_tracker(detect_every=3, smoothing=True)
     document.set_options(swapper_file=None)
-    document.set_output_options(audio=True, hardware="auto", codec="h264", quality=None)
+    document.set_output_options(audio=True, hardware="auto", codec="h264", quality=None, encoder_threads=None)
     job = document.job(output=False)
     assert job == cli_job("-s", "a.jpg", "-t", target, video=True)
     assert document.trim is None

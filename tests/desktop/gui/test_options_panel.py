@@ -90,10 +90,14 @@ def test_the_video_widgets_edit_the_document_without_a_preview(qtbot, tmp_path):
     video.smoothing.setChecked(False)
     video.audio.setChecked(False)
     video.hardware.setCurrentIndex(video.hardware.findData("nvenc"))
+    assert video.threads.text() == "automatic"
+    video.threads.setValue(2)
     assert set(changes) == {OUTPUT}  # none of these shows in a preview frame
     job = document.job()
     assert job.trim == Trim(1.25, 3.5) and job.tracker == TrackerOptions(6, False)
-    assert job.output.audio is False and job.output.hardware == "nvenc"
+    assert job.output.audio is False and job.output.hardware == "nvenc" and job.output.encoder_threads == 2
+    video.threads.setValue(video.threads.minimum())
+    assert document.job().output.encoder_threads is None  # the encoder's own choice
     assert [video.hardware.itemData(row) for row in range(video.hardware.count())] == ["auto", "off", "nvenc"]
     video.end.setValue(video.end.minimum())  # back to "to the end"
     assert document.job().trim == Trim(1.25, None)

@@ -184,6 +184,7 @@ VIDEO_CHOICES = {
     "smoothing": False,
     "audio": False,
     "hardware": "off",
+    "encoder_threads": 2,
 }
 
 
@@ -233,6 +234,7 @@ def test_the_window_saves_the_video_choices_it_shows(make_window, gui_workspace,
     panel.video.smoothing.setChecked(False)
     panel.video.audio.setChecked(False)
     panel.video.hardware.setCurrentIndex(panel.video.hardware.findData("off"))
+    panel.video.threads.setValue(2)
     settings = AppSettings(tmp_path / "window.ini")
     window_settings.save(window, settings)
     stored = reopened(tmp_path / "window.ini").options()
@@ -244,4 +246,5 @@ def test_the_window_saves_the_video_choices_it_shows(make_window, gui_workspace,
     assert restored.swapper.currentData() == "inswapper_128_fp16.onnx"
     video = restored.video
     assert video.detect_every.value() == 9 and video.hardware.currentData() == "off"
+    assert video.threads.value() == 2
     assert not video.smoothing.isChecked() and not video.audio.isChecked()
