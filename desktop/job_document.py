@@ -17,7 +17,17 @@ from pathlib import Path
 
 from ..core.errors import UsageError
 from ..core.faces.options import SelectionMode, SwapOptions
-from ..core.jobs.spec import FaceAssignment, FaceMapping, FaceRef, JobKind, MediaRef, OutputSpec, SwapJob
+from ..core.jobs.spec import (
+    FaceAssignment,
+    FaceMapping,
+    FaceRef,
+    JobKind,
+    MediaRef,
+    OutputSpec,
+    SwapJob,
+    TrackerOptions,
+    Trim,
+)
 from ..core.media.formats import is_video_input
 from .headless.swap_args import DEFAULT_NAME_PATTERN
 from .headless.targets import Namer
@@ -28,7 +38,9 @@ Listener = Callable[[str], None]
 SOURCES = "sources"
 TARGET = "target"
 SELECTION = "selection"  # selection mode, mappings, the reference face
-OPTIONS = "options"
+OPTIONS = "options"  # SwapOptions, the swapper included: the preview shows them
+# What the job writes and how a video job runs (output spec, path, trim, tracker): no
+# preview frame shows any of it, so the preview does not recompute for it.
 OUTPUT = "output"
 FRAME = "frame"  # the video time shown in the preview
 
@@ -50,6 +62,8 @@ class JobDocument:
         self.options = SwapOptions()
         self.output = OutputSpec()
         self.output_path: str | None = None  # chosen by the user; None: the default name
+        self.tracker = TrackerOptions()  # videos: detect every N frames, smoothing
+        self.trim: Trim | None = None  # videos: a part of the target; None: all of it
         # mapping editor: target face number (0: largest) -> index into ``sources``
         self.mappings: dict[int, int] = {}
         self.reference_face = 0  # reference selection without mappings: this target face
@@ -97,6 +111,7 @@ class JobDocument:
         self.reference_face = 0
         self.frame_time = 0.0
         self.output_path = None
+        self.trim = None  # times belong to the old target, like its face numbers
         self._changed(TARGET)
 
     def set_options(self, **changes: object) -> None:
@@ -111,6 +126,32 @@ class JobDocument:
         if updated != self.output:
             self.output = updated
             self._changed(OUTPUT)
+
+    def set_tracker(self, **changes: object) -> None:
+        """Change tracker options by field name (``detect_every=5``); ranges are checked at ``job()``."""
+        updated = dataclasses.replace(self.tracker, **changes)  # type: ignore[arg-type]
+        if updated != self.tracker:
+            self.tracker = updated
+            self._changed(OUTPUT)
+
+    def set_trim(self, start: float = 0.0, end: float | None = None) -> None:
+        """Keep ``start`` to ``end`` seconds of a video target (end None: to its end).
+
+        The whole video (0 to the end) is no trim at all, as when the CLI gets neither
+        --start nor --end. Whether end comes after start is checked at ``job()``, and
+        whether both lie within the video when the job opens it (as for the CLI).
+        """
+        trim = None if start == 0.0 and end is None else Trim(start=start, end=end)
+        if trim != self.trim:
+            self.trim = trim
+            self._changed(OUTPUT)
+
+    def trim_problem(self) -> str | None:
+        """What is wrong with the trim on its own (end not after start), in the job's words."""
+        if self.trim is None or self.kind is not JobKind.VIDEO:
+            return None
+        problems = self.trim.problems()
+        return f"trim end: {problems[0].problem}" if problems else None
 
     def set_output_path(self, path: str | None) -> None:
         if path != self.output_path:
@@ -156,14 +197,20 @@ class JobDocument:
         return bool(self.sources) and self.target is not None
 
     def job(self, *, output: bool = True) -> SwapJob:
-        """The ``SwapJob`` of the current choices; UsageError when sources or target are missing.
+        """The ``SwapJob`` of the current choices; UsageError when sources or target are missing,
+        or when the trim ends before it starts (as the CLI refuses --end before --start).
 
-        ``output=False`` leaves the output path out (a preview writes nothing).
+        ``output=False``: the job of a preview, which writes nothing: no output path and no
+        trim (the preview shows the frame chosen, kept or not), so a trim being edited never
+        stops the preview.
         """
         if self.target is None:
             raise UsageError("choose a target image or video", field="target")
         if not self.sources:
             raise UsageError("add a source photo", field="faces.sources")
+        problem = self.trim_problem() if output else None
+        if problem is not None:
+            raise UsageError(problem, field="trim.end")
         target = MediaRef.of(self.target)
         video = self.kind is JobKind.VIDEO
         time = self.frame_time if video else None
@@ -176,7 +223,16 @@ class JobDocument:
                 reference = FaceRef(target, face=self.reference_face, time=time)
             faces = FaceAssignment(sources=[self._ref(photo) for photo in self.sources], reference=reference)
         out = dataclasses.replace(self.output, path=self.effective_output() if output else None)
-        return SwapJob(kind=self.kind, target=target, faces=faces, options=options, output=out)
+        return SwapJob(
+            kind=self.kind,
+            target=target,
+            faces=faces,
+            options=options,
+            output=out,
+            tracker=self.tracker,
+            # an image is swapped whole, as in a CLI batch (the video options are disabled then)
+            trim=self.trim if video and output else None,
+        )
 
     def _mappings(self, target: MediaRef, time: float | None) -> list[FaceMapping]:
         # As --map SRC REFERENCE: one mapping per target face, the reference being that face

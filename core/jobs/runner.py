@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import threading
 
-from ..errors import ModelMissingError
 from ..models.library import ModelLibrary
-from ..models.manifest import load_manifest
 from .events import EventSink, JobEvent
 from .image import run_image
 from .inputs import JobInputs
@@ -17,14 +15,6 @@ from .video import run_video
 
 def _ignore(_event: JobEvent) -> None:
     return None
-
-
-def _require_chosen_swapper(library: ModelLibrary, file: str | None) -> None:
-    """A swapper the job names must be there: the library would quietly fall back to another."""
-    if file is None or (library.directory / file).is_file():
-        return
-    spec = load_manifest().by_file(file)
-    raise ModelMissingError([file], str(library.directory), ids=[spec.id] if spec else [])
 
 
 def run_job(
@@ -44,7 +34,8 @@ def run_job(
     # Every missing model is named at once, before missing inputs and before any work,
     # as the CLI always did: fetching models is the first thing a new user has to do.
     library.require(job.options.required_roles())
-    _require_chosen_swapper(library, job.options.swapper_file)
+    if job.options.swapper_file is not None:  # named now, before inputs are read
+        library.require_swapper(job.options.swapper_file)
     job.validate()
     emit = events or _ignore
     stop = cancel or threading.Event()

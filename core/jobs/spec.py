@@ -26,6 +26,11 @@ SCHEMA_VERSION = 1
 IMAGE_OUTPUT_FORMATS = ("jpg", "jpeg", "png", "webp", "tif", "tiff")
 VIDEO_OUTPUT_FORMATS = ("mp4", "mov", "mkv", "avi", "webm", "gif", "webp")
 MAX_SECONDS = 100 * 3600.0  # a time in a video: far beyond any clip, short of float trouble
+# What a front end offers for OutputSpec.codec and .hardware (the CLI's choices, the window's
+# combos and the checks on its stored settings); the encoder (media/encoding.py) decides
+# what each means and refuses anything else when the video is written.
+VIDEO_CODECS = ("h264", "hevc", "vp9", "av1")
+HARDWARE_ENCODERS = ("auto", "off", "nvenc")  # auto: NVENC when it works, else software
 
 
 class JobKind(str, enum.Enum):

@@ -43,6 +43,12 @@ ModelBuilder = Callable[[Any, Path, ModelSpec], Model]
 _FP16_PROVIDERS = frozenset({"cuda", "tensorrt", "rocm"})
 
 
+def default_swapper_file(provider: str) -> str:
+    """The swapper file a job without ``swapper_file`` uses on ``provider`` ("cpu", "cuda"...)."""
+    files = role_files(Role.SWAPPER)
+    return files[1] if provider in _FP16_PROVIDERS and len(files) > 1 else files[0]
+
+
 class ModelLibrary:
     """Loads each model once from one directory and keeps its session alive; thread-safe."""
 
@@ -67,8 +73,7 @@ class ModelLibrary:
 
     @property
     def default_swapper_file(self) -> str:
-        files = role_files(Role.SWAPPER)
-        return files[1] if self.provider.name in _FP16_PROVIDERS and len(files) > 1 else files[0]
+        return default_swapper_file(self.provider.name)
 
     # ----- what is there ----------------------------------------------------------------
     def require(self, roles: Iterable[Role]) -> None:
@@ -83,6 +88,13 @@ class ModelLibrary:
                 if find_role_file(self.directory, role) is None and manifest.for_role(role.value)
             ]
             raise ModelMissingError(missing, str(self.directory), ids=ids)
+
+    def require_swapper(self, file: str) -> None:
+        """ModelMissingError unless the swapper file ``file`` is in the models folder."""
+        if (self.directory / file).is_file():
+            return
+        spec = load_manifest().by_file(file)
+        raise ModelMissingError([file], str(self.directory), ids=[spec.id] if spec else [])
 
     def preload(self, roles: Iterable[Role], *, swapper_file: str | None = None) -> None:
         """Load ``roles`` now, so that the first frame never waits for a model to load."""
@@ -119,7 +131,12 @@ class ModelLibrary:
         return self._load(Role.RECOGNIZER, None, FaceRecognizer)
 
     def swapper(self, file: str | None = None) -> FaceSwapper:
-        """The swapper from ``file`` (one of the swapper role's files), else the provider's default."""
+        """The swapper from ``file`` (one of the swapper role's files, which must be there), else
+        the provider's default (or the other swapper file when only that one is there)."""
+        if file is not None:
+            # a chosen swapper is never swapped for another quietly: a preview made with
+            # the fp32 file while fp16 was chosen would show what the job refuses to do
+            self.require_swapper(file)
         return self._load(Role.SWAPPER, file or self.default_swapper_file, FaceSwapper)
 
     def landmarks(self) -> LandmarkDetector:

@@ -7,8 +7,10 @@ portable setups never touch the user's own. Every getter checks what it read: a 
 wrong type, out of range or unreadable (a damaged or hand-edited file) is logged and its
 default used instead, so the window always opens.
 
-Options are stored as JSON, field by field of core's SwapOptions and OutputSpec, and checked
-against those dataclasses' types and limits when read.
+Options are stored as JSON, field by field of core's SwapOptions, OutputSpec and
+TrackerOptions, and checked against those dataclasses' types and limits when read; the
+fields that take one of a few names (codec, hardware encoder, swapper file) are checked
+against those names too.
 """
 
 from __future__ import annotations
@@ -20,15 +22,16 @@ import logging
 import os
 import types
 import typing
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QByteArray, QSettings
 
 from ...core.faces.options import SwapOptions
-from ...core.jobs.spec import OutputSpec
+from ...core.jobs.spec import HARDWARE_ENCODERS, VIDEO_CODECS, OutputSpec, TrackerOptions
 from ...core.limits import limit_problem
+from ...core.models.manifest import load_manifest
 from ...core.models.store import CONFIG_DIR_ENV
 from .i18n import normalize
 
@@ -37,7 +40,14 @@ log = logging.getLogger(__name__)
 ORGANIZATION = APPLICATION = "FaceDeck"
 INI_NAME = "window.ini"
 MAX_RECENT = 10
-OPTION_CLASSES: tuple[type, ...] = (SwapOptions, OutputSpec)
+OPTION_CLASSES: tuple[type, ...] = (SwapOptions, OutputSpec, TrackerOptions)
+# Text fields that take one of a few names: a stored name outside these (a hand edit, a
+# model dropped from the manifest) would fail every job, so it is dropped when read.
+OPTION_CHOICES: dict[str, Callable[[], tuple[str, ...]]] = {
+    "codec": lambda: VIDEO_CODECS,
+    "hardware": lambda: HARDWARE_ENCODERS,
+    "swapper_file": lambda: tuple(spec.file for spec in load_manifest().for_role("swapper")),
+}
 
 
 def _option_fields() -> dict[str, tuple[Any, Mapping[str, Any]]]:
@@ -46,6 +56,8 @@ def _option_fields() -> dict[str, tuple[Any, Mapping[str, Any]]]:
     for cls in OPTION_CLASSES:
         hints = typing.get_type_hints(cls)
         for item in dataclasses.fields(cls):
+            if item.name in fields:  # stored by name alone: one would overwrite the other
+                raise TypeError(f"{cls.__name__}.{item.name}: another option class has this field")
             fields[item.name] = (hints[item.name], item.metadata)
     return fields
 
@@ -132,7 +144,7 @@ class AppSettings:
 
     # ----- choices ----------------------------------------------------------------------------
     def options(self) -> dict[str, Any]:
-        """The stored SwapOptions / OutputSpec fields (enums as their members); bad ones left out."""
+        """The stored option fields (enums as their members); bad ones left out."""
         stored = self._json("options", dict)
         if stored is None:
             return {}
@@ -150,7 +162,7 @@ class AppSettings:
         plain: dict[str, Any] = {}
         for name, value in options.items():
             if name not in OPTION_FIELDS:
-                raise KeyError(f"{name} is not a SwapOptions or OutputSpec field")
+                raise KeyError(f"{name} is not a SwapOptions, OutputSpec or TrackerOptions field")
             plain[name] = value.value if isinstance(value, enum.Enum) else value
         self.qsettings.setValue("options", json.dumps(plain, sort_keys=True))
 
@@ -243,9 +255,16 @@ def _checked_option(name: str, value: Any) -> Any:
             except ValueError:
                 continue
         elif _is_instance(value, kind):
-            problem = limit_problem(rules, value)
+            problem = limit_problem(rules, value) or _choice_problem(name, value)
             return _Bad(problem) if problem else (float(value) if kind is float else value)
     return _Bad(f"expected {' or '.join(getattr(kind, '__name__', str(kind)) for kind in allowed)}")
+
+
+def _choice_problem(name: str, value: Any) -> str | None:
+    if name not in OPTION_CHOICES:
+        return None
+    choices = OPTION_CHOICES[name]()
+    return None if value in choices else f"not one of {', '.join(choices)}"
 
 
 def _is_instance(value: Any, kind: Any) -> bool:

@@ -1,9 +1,12 @@
 """The window's remembered state (AppSettings, settings.py): restored at start, saved on close.
 
-Options go into the JobDocument before the panels are built, so each widget starts from
-the document as always; geometry, splitter, provider, recent targets and folders go to
-the widgets that show them. Reading never fails (AppSettings drops bad values with a
-warning), so a damaged settings file costs the remembered values, never the start.
+Options (swap, output and tracker fields) go into the JobDocument before the panels are
+built, so each widget starts from the document as always; geometry, splitter, provider,
+recent targets and folders go to the widgets that show them. The trim is not remembered:
+its times belong to one video (the document drops them with their target), and a trim
+kept for the next session's video would cut it, or fail it, unasked. Reading never fails
+(AppSettings drops bad values with a warning), so a damaged settings file costs the
+remembered values, never the start.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ import dataclasses
 import logging
 
 from ...core.faces.options import SwapOptions
-from ...core.jobs.spec import OutputSpec
+from ...core.jobs.spec import OutputSpec, TrackerOptions
 from ..job_document import JobDocument
 from .main_window import MainWindow
 from .settings import OPTION_FIELDS, AppSettings
@@ -22,6 +25,7 @@ log = logging.getLogger(__name__)
 SWAP_FIELDS = frozenset(field.name for field in dataclasses.fields(SwapOptions))
 # the path is the document's (default next to the target), never a remembered one
 OUTPUT_FIELDS = frozenset(field.name for field in dataclasses.fields(OutputSpec)) - {"path"}
+TRACKER_FIELDS = frozenset(field.name for field in dataclasses.fields(TrackerOptions))
 SPLITTER = "main"
 
 
@@ -30,9 +34,11 @@ def document_from(settings: AppSettings) -> JobDocument:
     stored = settings.options()
     swap = {name: value for name, value in stored.items() if name in SWAP_FIELDS}
     output = {name: value for name, value in stored.items() if name in OUTPUT_FIELDS}
+    tracker = {name: value for name, value in stored.items() if name in TRACKER_FIELDS}
     try:
         document.set_options(**swap)
         document.set_output_options(**output)
+        document.set_tracker(**tracker)
     except (TypeError, ValueError) as error:  # fields valid one by one, not together
         log.warning("ignoring stored options: %s", error)
         return JobDocument()
@@ -63,6 +69,7 @@ def save(window: MainWindow, settings: AppSettings) -> None:
     document = window.document
     options = {name: getattr(document.options, name) for name in SWAP_FIELDS}
     options.update({name: getattr(document.output, name) for name in OUTPUT_FIELDS})
+    options.update({name: getattr(document.tracker, name) for name in TRACKER_FIELDS})
     settings.set_options({name: value for name, value in options.items() if name in OPTION_FIELDS})
     for path in reversed(window.target_panel.recent_files()):
         settings.add_recent_file(path, "target")

@@ -16,7 +16,7 @@ from typing import Any
 
 from ...core.errors import ManifestError
 from ...core.faces.options import SelectionMode, SwapOptions
-from ...core.jobs.spec import FaceRef, OutputSpec, TrackerOptions
+from ...core.jobs.spec import HARDWARE_ENCODERS, VIDEO_CODECS, FaceRef, OutputSpec, TrackerOptions
 from ...core.jobs.timecode import TIME_FORMS, parse_time
 from ...core.limits import field_limits, limit_problem
 from ...core.models.manifest import load_manifest
@@ -295,13 +295,11 @@ def add_video_options(parser: argparse.ArgumentParser) -> None:
     video.add_argument(
         "--end", type=time_value, metavar="TIME", help="end the output at TIME (audio is cut to match)"
     )
-    video.add_argument(
-        "--codec", choices=["h264", "hevc", "vp9", "av1"], default="h264", help="video codec (default h264)"
-    )
+    video.add_argument("--codec", choices=VIDEO_CODECS, default="h264", help="video codec (default h264)")
     video.add_argument("--preset", help="encoder preset in the codec's own names (e.g. medium, fast)")
     video.add_argument(
         "--hw-encoder",
-        choices=["auto", "off", "nvenc"],
+        choices=HARDWARE_ENCODERS,
         default="auto",
         help="auto: a hardware encoder when one works, else software (default)",
     )

@@ -447,7 +447,7 @@
 <context>
     <name>OptionsPanel</name>
     <message>
-        <location filename="../../desktop/gui/options_panel.py" line="+53"/>
+        <location filename="../../desktop/gui/options_panel.py" line="+83"/>
         <source>Enhance the face (GFPGAN)</source>
         <translation>增强人脸（GFPGAN）</translation>
     </message>
@@ -477,9 +477,14 @@
         <translation>编码器默认（如 medium、fast）</translation>
     </message>
     <message>
-        <location line="+5"/>
+        <location line="+6"/>
         <source>Swap</source>
         <translation>换脸</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Swapper model</source>
+        <translation>换脸模型</translation>
     </message>
     <message>
         <location line="+3"/>
@@ -535,6 +540,26 @@
         <location line="+1"/>
         <source>Preset</source>
         <translation>预设</translation>
+    </message>
+    <message>
+        <location line="+20"/>
+        <source>Automatic ({0})</source>
+        <translation>自动（{0}）</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>The provider&apos;s default: fp16 on a GPU, else fp32</source>
+        <translation>执行设备的默认选择：GPU 上用 fp16，否则用 fp32</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>{0} (present)</source>
+        <translation>{0}（已存在）</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>{0} (missing)</source>
+        <translation>{0}（缺失）</translation>
     </message>
 </context>
 <context>
@@ -792,6 +817,104 @@ face {1}</source>
         <location line="+1"/>
         <source>Do not import</source>
         <translation>不导入</translation>
+    </message>
+</context>
+<context>
+    <name>VideoOptions</name>
+    <message>
+        <location filename="../../desktop/gui/video_options.py" line="+48"/>
+        <source>Video</source>
+        <translation>视频</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>to the end</source>
+        <translation>直到结尾</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source> s</source>
+        <translation> 秒</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source> frames</source>
+        <translation> 帧</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Run face detection every N frames and track the faces in between</source>
+        <translation>每 N 帧运行一次人脸检测，其间的帧跟踪人脸</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Smooth face movement</source>
+        <translation>平滑人脸运动</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Keep the audio</source>
+        <translation>保留音频</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Automatic</source>
+        <translation>自动</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Software only</source>
+        <translation>仅软件编码</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>NVENC only</source>
+        <translation>仅 NVENC</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Automatic: the NVIDIA GPU&apos;s encoder (NVENC) when it works, else software</source>
+        <translation>自动：可用时使用 NVIDIA GPU 的编码器（NVENC），否则使用软件编码</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>automatic</source>
+        <translation>自动</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Threads for a software encoder; 1 can be faster with a fast preset</source>
+        <translation>软件编码器使用的线程数；配合快速预设时，1 个线程可能更快</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>Start at</source>
+        <translation>开始时间</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>End at</source>
+        <translation>结束时间</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Detect faces every</source>
+        <translation>人脸检测间隔</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Hardware encoder</source>
+        <translation>硬件编码器</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Encoder threads</source>
+        <translation>编码线程数</translation>
+    </message>
+    <message>
+        <location line="+70"/>
+        <source>The end ({0}) must come after the start ({1}).</source>
+        <translation>结束时间（{0}）必须晚于开始时间（{1}）。</translation>
     </message>
 </context>
 </TS>

@@ -12,7 +12,7 @@ import cv2
 import numpy as np
 import pytest
 
-from facedeck.core.errors import JobCancelled
+from facedeck.core.errors import JobCancelled, ModelMissingError
 from facedeck.core.faces.identities import Photo, identity_from_photos
 from facedeck.core.faces.session import SwapOptions, SwapSession
 from facedeck.core.jobs import stream as stream_module
@@ -21,7 +21,7 @@ from facedeck.core.jobs.runner import run_job
 from facedeck.core.jobs.spec import FaceAssignment, FaceRef, JobKind, MediaRef, OutputSpec, SwapJob
 from facedeck.core.media.image_reader import merge_result, read_image
 from facedeck.core.media.image_writer import write_image
-from facedeck.core.models.library import ModelLibrary
+from facedeck.core.models.library import ModelLibrary, default_swapper_file
 from facedeck.core.runtime.providers import select_provider
 from tests.support.media_fixtures import decode_frames, frame_times, make_clip
 from tests.support.models.drawing import KEY_COLORS, draw_square_face
@@ -181,3 +181,24 @@ def test_inline_bytes_as_inputs(files, library, tmp_path):
     )
     result = run_job(library, job)
     assert result.frames == 20 and result.output_data and result.output_data[4:8] == b"ftyp"
+
+
+def test_a_chosen_swapper_is_never_replaced_by_another(library, files, tmp_path):
+    # the folder holds inswapper_128.onnx only; the fp16 file is chosen
+    with pytest.raises(ModelMissingError, match="inswapper_128_fp16.onnx") as missing:
+        library.swapper("inswapper_128_fp16.onnx")  # what a preview asks for: no quiet fp32
+    assert missing.value.ids == ["inswapper_128_fp16"]
+    job = SwapJob(
+        kind=JobKind.IMAGE,
+        target=MediaRef.of(files["target"]),
+        faces=FaceAssignment(sources=[FaceRef(MediaRef.of(files["source"]))]),
+        options=SwapOptions(swapper_file="inswapper_128_fp16.onnx"),
+        output=OutputSpec(path=str(tmp_path / "out.png")),
+    )
+    with pytest.raises(ModelMissingError, match="inswapper_128_fp16.onnx"):
+        run_job(library, job)
+    assert not (tmp_path / "out.png").exists()
+    # no choice: the provider's default, or the swapper that is there
+    assert default_swapper_file("cpu") == "inswapper_128.onnx"
+    assert default_swapper_file("cuda") == "inswapper_128_fp16.onnx"
+    assert library.swapper().path.name == "inswapper_128.onnx"

@@ -25,8 +25,18 @@ from tests.support.manifest_fixtures import payload, write_manifest
 REPO = Path(__file__).resolve().parents[3]
 TS = REPO / "resources" / "translations" / "facedeck_zh_CN.ts"
 # contexts whose every string must be translated: the models dialog, its questions, the
-# first-run box, the language menu, and the main window's own labels
-MINE = {"ModelsDialog", "ModelsTable", "ModelPrompts", "TrustBox", "ConsentBox", "LanguageMenu", "MainWindow"}
+# first-run box, the language menu, the main window's own labels and the options column
+MINE = {
+    "ModelsDialog",
+    "ModelsTable",
+    "ModelPrompts",
+    "TrustBox",
+    "ConsentBox",
+    "LanguageMenu",
+    "MainWindow",
+    "OptionsPanel",
+    "VideoOptions",
+}
 
 
 @pytest.fixture
@@ -211,3 +221,22 @@ def test_the_language_menu_stores_the_override_for_the_next_start(app, tmp_path,
     assert again.title() == "语言" and again.choices["zh_CN"].isChecked()
     again.choices[""].trigger()
     assert AppSettings(tmp_path / "window.ini").language() is None
+
+
+def test_the_options_column_speaks_chinese(app, qtbot, tmp_path):
+    from facedeck.desktop.gui.options_panel import OptionsPanel
+    from facedeck.desktop.job_document import JobDocument
+
+    assert i18n.install_translator(app, "zh_CN") == "zh_CN"
+    document = JobDocument()
+    document.set_target(str(tmp_path / "clip.mp4"))
+    panel = OptionsPanel(document, ["cpu"], "cpu", models_dir=tmp_path)
+    qtbot.addWidget(panel)
+    assert panel.swapper.itemText(0) == "自动（inswapper_128）"
+    assert panel.swapper.itemText(2) == "inswapper_128_fp16（缺失）"
+    video = panel.video
+    assert video.title() == "视频" and video.end.text() == "直到结尾"
+    assert video.detect_every.suffix() == " 帧" and video.hardware.itemText(0) == "自动"
+    video.start.setValue(3.0)
+    video.end.setValue(1.0)
+    assert video.trim_error.text() == "结束时间（1 s）必须晚于开始时间（3 s）。"

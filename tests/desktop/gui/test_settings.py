@@ -12,7 +12,9 @@ import pytest
 from PySide6.QtCore import QByteArray, QSettings
 
 from facedeck.core.faces.options import SelectionMode, SwapOptions
-from facedeck.core.jobs.spec import OutputSpec
+from facedeck.core.jobs.spec import OutputSpec, TrackerOptions
+from facedeck.desktop.gui import window_settings
+from facedeck.desktop.gui.options_panel import OptionsPanel
 from facedeck.desktop.gui.settings import INI_NAME, AppSettings
 
 
@@ -174,3 +176,75 @@ def test_the_config_dir_override_keeps_tests_out_of_the_users_settings(tmp_path,
     native = AppSettings()
     assert native.qsettings.organizationName() == "FaceDeck"
     assert native.qsettings.applicationName() == "FaceDeck"
+
+
+VIDEO_CHOICES = {
+    "swapper_file": "inswapper_128_fp16.onnx",
+    "detect_every": 9,
+    "smoothing": False,
+    "audio": False,
+    "hardware": "off",
+    "encoder_threads": 2,
+}
+
+
+def test_swapper_tracker_audio_and_encoder_survive_a_restart(tmp_path):
+    path = tmp_path / "window.ini"
+    AppSettings(path).set_options(VIDEO_CHOICES)
+    assert AppSettings(path).save()
+    again = reopened(path)
+    assert again.options() == VIDEO_CHOICES
+    document = window_settings.document_from(again)
+    assert document.options.swapper_file == "inswapper_128_fp16.onnx"
+    assert document.tracker == TrackerOptions(detect_every=9, smoothing=False)
+    assert (document.output.audio, document.output.hardware) == (False, "off")
+
+
+def test_bad_swapper_tracker_and_encoder_values_fall_back_with_a_warning(tmp_path, caplog):
+    path = tmp_path / "window.ini"
+    raw = QSettings(str(path), QSettings.Format.IniFormat)
+    stored = {
+        "swapper_file": "simswap_256.onnx",  # no swapper of the manifest
+        "detect_every": 0,  # out of range (1 to 300)
+        "smoothing": "yes",  # not a bool
+        "hardware": "quantum",  # no such encoder setting
+        "codec": "mpeg2",  # no codec FaceDeck offers
+        "audio": False,  # fine
+    }
+    raw.setValue("options", json.dumps(stored))
+    raw.sync()
+    with caplog.at_level(logging.WARNING, logger="facedeck.desktop.gui.settings"):
+        settings = AppSettings(path)
+        assert settings.options() == {"audio": False}
+        document = window_settings.document_from(settings)
+    for name in ("swapper_file", "detect_every", "smoothing", "hardware", "codec"):
+        assert f"ignoring option {name}=" in caplog.text, name
+    assert "not one of auto, off, nvenc" in caplog.text
+    # the defaults stand in for the dropped values; the good one is kept
+    assert document.options.swapper_file is None and document.tracker == TrackerOptions()
+    assert document.output.hardware == "auto" and document.output.codec == "h264"
+    assert document.output.audio is False
+
+
+def test_the_window_saves_the_video_choices_it_shows(make_window, gui_workspace, tmp_path, qtbot):
+    window = make_window(gui_workspace["models"])
+    panel = window.options_panel
+    panel.swapper.setCurrentIndex(panel.swapper.findData("inswapper_128_fp16.onnx"))
+    panel.video.detect_every.setValue(9)
+    panel.video.smoothing.setChecked(False)
+    panel.video.audio.setChecked(False)
+    panel.video.hardware.setCurrentIndex(panel.video.hardware.findData("off"))
+    panel.video.threads.setValue(2)
+    settings = AppSettings(tmp_path / "window.ini")
+    window_settings.save(window, settings)
+    stored = reopened(tmp_path / "window.ini").options()
+    assert {name: stored[name] for name in VIDEO_CHOICES} == VIDEO_CHOICES
+    assert "start" not in stored and "end" not in stored  # a trim is one video's, not remembered
+    # at the next start the panel shows them again, from the restored document
+    restored = OptionsPanel(window_settings.document_from(reopened(tmp_path / "window.ini")), ["cpu"], "cpu")
+    qtbot.addWidget(restored)
+    assert restored.swapper.currentData() == "inswapper_128_fp16.onnx"
+    video = restored.video
+    assert video.detect_every.value() == 9 and video.hardware.currentData() == "off"
+    assert video.threads.value() == 2
+    assert not video.smoothing.isChecked() and not video.audio.isChecked()

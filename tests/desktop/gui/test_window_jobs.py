@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from facedeck.core.jobs.events import Progress
 from facedeck.core.media.metadata import DIGITAL_SOURCE_TYPE
-from tests.desktop.gui.test_main_window import WAIT_MS, load
+from facedeck.core.media.video_reader import VideoReader
+from facedeck.core.media.video_types import SourceFrame
+from tests.desktop.gui.test_main_window import WAIT_MS, load, swapped_preview
 from tests.support.media_fixtures import decode_frames
 
 
@@ -115,3 +119,68 @@ def test_closing_during_a_job_asks_then_stops_every_thread(make_window, qtbot, g
     assert asked == [False, True]
     assert not any(thread.isRunning() for thread in threads if thread is not None)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_trimmed_video_job_writes_only_that_part(make_window, qtbot, gui_workspace, tmp_path):
+    window = make_window(gui_workspace["models"])
+    load(window, qtbot, [gui_workspace["source"]], gui_workspace["clip"])  # 30 frames at 30 fps
+    video = window.options_panel.video
+    assert video.isEnabled()
+    video.start.setValue(0.2)
+    video.end.setValue(0.7)
+    video.detect_every.setValue(2)
+    assert not window.preview.timer.isActive()  # what is written changes no preview frame
+    output = tmp_path / "trimmed.mp4"
+    window.document.set_output_path(str(output))
+    progress: list[Progress] = []
+    window.jobs.progress.connect(progress.append)
+    with qtbot.waitSignal(window.jobs.finished, timeout=60_000) as finished:
+        start(window, qtbot)
+    result, message = finished.args
+    assert result is not None, message
+    with VideoReader(output) as reader:
+        info = reader.info
+        frames = [item for item in reader.items(with_audio=False) if isinstance(item, SourceFrame)]
+    assert info.duration == pytest.approx(0.5, abs=1 / 30 + 0.01)
+    assert len(frames) == 15 and progress[-1].done == 15  # frames 6 to 20: 0.2 s up to 0.7 s
+    assert frames[0].time == pytest.approx(0.0, abs=0.01)  # the output starts at its first kept frame
+
+
+def test_a_trim_ending_before_its_start_is_refused_at_start(make_window, qtbot, gui_workspace, tmp_path):
+    window = make_window(gui_workspace["models"])
+    load(window, qtbot, [gui_workspace["source"]], gui_workspace["clip"])
+    window.options_panel.video.start.setValue(0.6)
+    window.options_panel.video.end.setValue(0.3)
+    assert window.options_panel.video.trim_error.isVisible()
+    window.document.set_output_path(str(tmp_path / "never.mp4"))
+    with qtbot.waitSignal(window.jobs.error, timeout=WAIT_MS) as refused:
+        window.run_panel.start.click()
+    assert refused.args == ["trim end: 0.3 s is not after the start (0.6 s)"]
+    assert window.last_error == refused.args[0]  # one line in the status bar, no traceback
+    assert window.jobs.worker is None and list(tmp_path.iterdir()) == []
+    # a trim past the video's end is the job's to find, as for the CLI: its message, no output
+    window.options_panel.video.start.setValue(5.0)
+    window.options_panel.video.end.setValue(9.0)
+    with qtbot.waitSignal(window.jobs.finished, timeout=60_000) as finished:
+        start(window, qtbot)
+    result, message = finished.args
+    assert result is None and "past the end" in message and "1 s long" in message
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_swapper_choice_recomputes_the_preview(make_window, qtbot, gui_workspace):
+    window = make_window(gui_workspace["models"])  # it holds inswapper_128.onnx only
+    load(window, qtbot, [gui_workspace["source"]], gui_workspace["target"])
+    swapper = window.options_panel.swapper
+    assert [swapper.itemData(row) for row in range(swapper.count())] == [
+        "",
+        "inswapper_128.onnx",
+        "inswapper_128_fp16.onnx",
+    ]
+    with qtbot.waitSignal(window.preview.previewReady, timeout=WAIT_MS) as shown:
+        swapper.setCurrentIndex(2)
+    assert shown.args[0].swapped is None and "inswapper_128_fp16.onnx" in shown.args[0].error
+    assert window.document.job().options.swapper_file == "inswapper_128_fp16.onnx"
+    with qtbot.waitSignal(window.preview.previewReady, timeout=WAIT_MS, check_params_cb=swapped_preview):
+        swapper.setCurrentIndex(1)
+    assert window.document.job().options.swapper_file == "inswapper_128.onnx"
