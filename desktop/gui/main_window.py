@@ -59,7 +59,9 @@ class MainWindow(QMainWindow):
         self.target_panel = TargetPanel(self.document)
         self.mapping_panel = MappingPanel(self.document)
         self.preview_panel = PreviewPanel()
-        self.options_panel = OptionsPanel(self.document, providers, library.provider.name)
+        self.options_panel = OptionsPanel(
+            self.document, providers, library.provider.name, models_dir=library.directory
+        )
         self.run_panel = RunPanel(self.document)
         self.models_note = QLabel()
         self.models_note.setWordWrap(True)
@@ -128,6 +130,7 @@ class MainWindow(QMainWindow):
         return missing_roles(self.library.directory, SwapOptions().required_roles())
 
     def refresh_models(self) -> None:
+        self.options_panel.refresh_swappers(self.library.directory)
         missing = self.missing_models()
         if missing:
             self.models_note.setText(
@@ -154,6 +157,8 @@ class MainWindow(QMainWindow):
         self.preview_panel.show_result(result)
         if result.rate:
             self.preview_panel.set_frame_rate(result.rate)
+        if result.duration:
+            self.options_panel.video.set_duration(result.duration)
         self._update_labels()
         if not result.error and result.swapped is not None:
             self.error_label.clear()

@@ -158,9 +158,12 @@ def test_a_trim_ending_before_its_start_is_refused_at_start(make_window, qtbot, 
     assert refused.args == ["trim end: 0.3 s is not after the start (0.6 s)"]
     assert window.last_error == refused.args[0]  # one line in the status bar, no traceback
     assert window.jobs.worker is None and list(tmp_path.iterdir()) == []
-    # a trim past the video's end is the job's to find, as for the CLI: its message, no output
-    window.options_panel.video.start.setValue(5.0)
+    # the boxes stop at the clip's length, known from the preview
     window.options_panel.video.end.setValue(9.0)
+    assert window.options_panel.video.end.value() == pytest.approx(1.0, abs=0.02)
+    # a trim past the video's end (a job edited elsewhere) is the job's to find, as for the
+    # CLI: its message, no output
+    window.document.set_trim(5.0, 9.0)
     with qtbot.waitSignal(window.jobs.finished, timeout=60_000) as finished:
         start(window, qtbot)
     result, message = finished.args
