@@ -38,7 +38,7 @@ def test_run_opens_the_window_and_remembers_options(qtbot, monkeypatch, gui_work
 
     def choose(window) -> None:
         assert window.models_label.text() == "Models: ready"
-        assert [action.text() for action in window.menuBar().actions()] == ["Language"]
+        assert [action.text() for action in window.menuBar().actions()] == ["&File", "&View", "Language", "&Help"]
         window.options_panel.mask_blur.setValue(0.3)
         window.options_panel.codec.setCurrentIndex(window.options_panel.codec.findData("vp9"))
 
