@@ -123,7 +123,8 @@ def test_view_modes_follow_the_preview_combo_and_b_shows_the_original(make_windo
     m.before_after.trigger()
     assert preview.mode.currentData() == "toggle" and m.before_after.isChecked()
     assert m.show_original.isEnabled() and not preview.original.isVisible() and preview.swapped.isVisible()
-    preview.setFocus()
+    qtbot.mouseClick(preview.swapped, Qt.MouseButton.LeftButton)  # a click on the picture focuses the panel
+    assert QApplication.focusWidget() is preview
     qtbot.keyClick(preview, Qt.Key.Key_B)
     assert preview.show_original.isChecked() and m.show_original.isChecked()
     assert preview.original.isVisible() and not preview.swapped.isVisible()
@@ -133,11 +134,11 @@ def test_view_modes_follow_the_preview_combo_and_b_shows_the_original(make_windo
     assert m.side_by_side.isChecked() and not m.show_original.isEnabled()
 
 
-def test_arrows_step_the_video_in_the_preview_but_not_in_a_spin_box(make_window, qtbot, gui_workspace):
+def test_arrows_step_the_video_in_the_preview_but_not_elsewhere(make_window, qtbot, gui_workspace):
     window = active(make_window(gui_workspace["models"]), qtbot)
     m, preview = window.menus, window.preview_panel
     assert not m.next_frame.isEnabled()  # an image or nothing: no frames to step
-    load(window, qtbot, [gui_workspace["source"]], gui_workspace["clip"])
+    load(window, qtbot, [gui_workspace["source"], gui_workspace["source2"]], gui_workspace["clip"])
     assert m.next_frame.isEnabled() and m.previous_frame.isEnabled()
     preview.slider.setFocus()  # focus inside the preview panel
     with qtbot.waitSignal(window.preview.previewReady, timeout=WAIT_MS, check_params_cb=swapped_preview) as b:
@@ -156,6 +157,13 @@ def test_arrows_step_the_video_in_the_preview_but_not_in_a_spin_box(make_window,
         qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Right)
         qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Left)
     assert spin.value() == value + 1  # the spin box kept its keys
+
+    photos = window.sources_panel.photos  # a list moves its selection with the arrows
+    photos.setFocus()
+    assert photos.currentRow() == 1
+    with qtbot.assertNotEmitted(preview.timeRequested):
+        qtbot.keyClick(photos, Qt.Key.Key_Left)
+    assert photos.currentRow() == 0
 
 
 def test_about_names_the_version_and_responsible_use(make_window, gui_workspace, monkeypatch):
