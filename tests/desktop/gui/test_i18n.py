@@ -25,8 +25,19 @@ from tests.support.manifest_fixtures import payload, write_manifest
 REPO = Path(__file__).resolve().parents[3]
 TS = REPO / "resources" / "translations" / "facedeck_zh_CN.ts"
 # contexts whose every string must be translated: the models dialog, its questions, the
-# first-run box, the language menu, and the main window's own labels
-MINE = {"ModelsDialog", "ModelsTable", "ModelPrompts", "TrustBox", "ConsentBox", "LanguageMenu", "MainWindow"}
+# first-run box, the language menu, the main window's own labels, its menus and its log
+MINE = {
+    "ModelsDialog",
+    "ModelsTable",
+    "ModelPrompts",
+    "TrustBox",
+    "ConsentBox",
+    "LanguageMenu",
+    "MainWindow",
+    "LogPanel",
+    "ErrorLine",
+    "WindowMenus",
+}
 
 
 @pytest.fixture

@@ -176,3 +176,17 @@ def test_about_names_the_version_and_responsible_use(make_window, gui_workspace,
     ((parent, title, text),) = shown
     assert parent is window and title == "About FaceDeck"
     assert software_version() in text and "consent" in text and "synthetic" in text
+
+
+def test_menus_and_log_speak_the_chosen_language(make_window, gui_workspace, qapp):
+    from facedeck.desktop.gui import i18n
+
+    assert i18n.install_translator(qapp, "zh_CN") == "zh_CN"
+    try:
+        window = make_window(gui_workspace["models"])
+    finally:
+        i18n.install_translator(qapp, "en")
+    titles = [action.text() for action in window.menuBar().actions()]
+    assert titles == ["文件(&F)", "视图(&V)", "帮助(&H)"]
+    assert window.log_panel.windowTitle() == "日志" and window.menus.log.text() == "日志(&L)"
+    assert window.log_panel.debug.text() == "显示详细信息（调试）"
