@@ -166,6 +166,8 @@ class ErrorLine(QWidget):
         self.details.setText(self.tr("Details"))
         self.details.setToolTip(self.tr("Show the log"))
         self.details.setAutoRaise(True)
+        # flat in the status bar, it reads as text: the hand says it can be clicked
+        self.details.setCursor(Qt.CursorShape.PointingHandCursor)
         self.details.hide()
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)

@@ -12,9 +12,10 @@ on the picture is enough to use them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from PySide6.QtCore import QEvent, QObject, Qt, Signal, Slot
+from PySide6.QtCore import QEvent, QObject, Qt, Signal, SignalInstance, Slot
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QMenu, QMenuBar, QMessageBox, QWidget
 
@@ -80,7 +81,13 @@ class WindowMenus(QObject):
         self.update_states()
 
     # ----- building -----------------------------------------------------------------------------
-    def _action(self, menu: QMenu, text: str, slot, keys: list[QKeySequence] | None = None) -> QAction:  # noqa: ANN001 - a slot
+    def _action(
+        self,
+        menu: QMenu,
+        text: str,
+        slot: Callable[..., object] | SignalInstance,
+        keys: list[QKeySequence] | None = None,
+    ) -> QAction:
         action = QAction(text, self)
         if keys:
             action.setShortcuts(keys)
