@@ -843,7 +843,7 @@ face {1}</source>
 <context>
     <name>WindowMenus</name>
     <message>
-        <location filename="../../desktop/gui/menus.py" line="+67"/>
+        <location filename="../../desktop/gui/menus.py" line="+68"/>
         <source>&amp;File</source>
         <translation>文件(&amp;F)</translation>
     </message>
@@ -863,7 +863,7 @@ face {1}</source>
         <translation>关于 FaceDeck(&amp;A)</translation>
     </message>
     <message>
-        <location line="+23"/>
+        <location line="+29"/>
         <source>&amp;Open target…</source>
         <translation>打开目标(&amp;O)…</translation>
     </message>
