@@ -1,7 +1,7 @@
 """``facedeck`` without ``--headless``: the QApplication and the main window.
 
-Settings (settings.py, window_settings.py), translations (i18n.py) and the first-run
-consent (consent.py) are set up here, around the window.
+Settings (settings.py, window_settings.py), translations (i18n.py), the log file
+(log_file.py) and the first-run consent (consent.py) are set up here, around the window.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from ..job_document import JobDocument
 from . import window_settings
 from .i18n import install_translator
 from .language_menu import LanguageMenu
+from .log_file import logging_to_file
 from .main_window import MainWindow
 
 log = logging.getLogger(__name__)
@@ -85,6 +86,12 @@ def show_uncaught_errors(window: MainWindow) -> None:
 
 
 def run(argv: Sequence[str]) -> int:
+    # the file handler is on for the whole session, start-up included, and gone when it ends
+    with logging_to_file() as log_path:
+        return _run(argv, log_path)
+
+
+def _run(argv: Sequence[str], log_path: Path | None) -> int:
     args = parse_window_arguments(argv)
     app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "facedeck", *argv])
     assert isinstance(app, QApplication)
@@ -95,7 +102,9 @@ def run(argv: Sequence[str]) -> int:
     provider = args.provider or settings.provider() or "auto"
     window = create_window(args.models_dir, provider, window_settings.document_from(settings))
     window_settings.restore(window, settings)
-    window.menuBar().addMenu(LanguageMenu(settings, window))
+    window.log_panel.set_log_file(log_path)
+    # the language stays a menu of its own, before Help: easy to find in a language one cannot read
+    window.menuBar().insertMenu(window.menus.help_menu.menuAction(), LanguageMenu(settings, window))
     previous_hook = sys.excepthook
     show_uncaught_errors(window)
     try:

@@ -30,7 +30,9 @@ from ...core.models.library import ModelLibrary
 from ..job_document import TARGET, JobDocument
 from ..preview import OutputFrame, PreviewResult
 from .controllers import JobController, PreviewController
+from .log_panel import ErrorLine, LogPanel
 from .mapping_panel import MappingPanel
+from .menus import MenuTargets, WindowMenus
 from .models_dialog import ModelsDialog
 from .options_panel import OptionsPanel
 from .preview_panel import PreviewPanel
@@ -68,7 +70,9 @@ class MainWindow(QMainWindow):
         self.models_button = QPushButton(self.tr("Models\u2026"))
         self.provider_label = QLabel(self.tr("Provider: {0}").format(library.provider.name))
         self.models_label = QLabel()
-        self.error_label = QLabel()
+        self.error_line = ErrorLine()
+        self.error_label = self.error_line.label
+        self.log_panel = LogPanel(self)
         self.last_error = ""
         self._build()
         self._connect()
@@ -106,7 +110,17 @@ class MainWindow(QMainWindow):
         status = self.statusBar()
         status.addWidget(self.provider_label)
         status.addWidget(self.models_label)
-        status.addWidget(self.error_label, 1)
+        status.addWidget(self.error_line, 1)
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.log_panel)
+        self.log_panel.hide()
+        targets = MenuTargets(
+            self.target_panel,
+            self.sources_panel,
+            self.run_panel,
+            self.preview_panel,
+            self.log_panel.toggleViewAction(),
+        )
+        self.menus = WindowMenus(self.menuBar(), targets, self)
 
     def _connect(self) -> None:
         self.sources_panel.facesWanted.connect(self.preview.scan_source)
@@ -123,6 +137,9 @@ class MainWindow(QMainWindow):
         self.jobs.finished.connect(self._job_finished)
         self.jobs.error.connect(self.show_error)
         self.models_button.clicked.connect(self.open_models_dialog)
+        self.menus.modelsRequested.connect(self.open_models_dialog)
+        self.menus.quitRequested.connect(self.close)  # the running-job question still applies
+        self.error_line.detailsRequested.connect(self.log_panel.show_panel)
         self.document.subscribe(self._document_changed)
 
     # ----- models -------------------------------------------------------------------------------
@@ -161,7 +178,7 @@ class MainWindow(QMainWindow):
             self.options_panel.video.set_duration(result.duration)
         self._update_labels()
         if not result.error and result.swapped is not None:
-            self.error_label.clear()
+            self.error_line.clear()
 
     def _update_labels(self) -> None:
         face = self.mapping_panel.face
@@ -206,12 +223,11 @@ class MainWindow(QMainWindow):
     # ----- errors -------------------------------------------------------------------------------
     @Slot(str)
     def show_error(self, message: str) -> None:
-        """The last error in one line; the full text in the tooltip and the log."""
+        """The last error in one line; the full text in the tooltip and the log (panel and file)."""
         line = " ".join(message.split())
         self.last_error = line
         log.warning("%s", line)
-        self.error_label.setText(line if len(line) <= 160 else line[:157] + "\u2026")
-        self.error_label.setToolTip(line)
+        self.error_line.show_message(line)
 
     # ----- closing ------------------------------------------------------------------------------
     def confirm_stop(self) -> bool:
@@ -231,7 +247,8 @@ class MainWindow(QMainWindow):
         event.accept()
 
     def shutdown(self) -> None:
-        """Cancel and join every thread this window started."""
+        """Cancel and join every thread this window started; stop listening to the log."""
         self.jobs.shutdown()
         self.preview.shutdown()
         self.document.unsubscribe(self._document_changed)
+        self.log_panel.detach()  # after the joins: the workers may log while they stop

@@ -68,9 +68,22 @@
     </message>
 </context>
 <context>
+    <name>ErrorLine</name>
+    <message>
+        <location filename="../../desktop/gui/log_panel.py" line="+166"/>
+        <source>Details</source>
+        <translation>详情</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Show the log</source>
+        <translation>显示日志</translation>
+    </message>
+</context>
+<context>
     <name>JobController</name>
     <message>
-        <location filename="../../desktop/gui/controllers.py" line="+150"/>
+        <location filename="../../desktop/gui/controllers.py" line="+182"/>
         <source>Done: {0}</source>
         <translation>完成：{0}</translation>
     </message>
@@ -99,14 +112,47 @@
     </message>
 </context>
 <context>
+    <name>LogPanel</name>
+    <message>
+        <location filename="../../desktop/gui/log_panel.py" line="-96"/>
+        <source>Log</source>
+        <translation>日志</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>Warnings and errors appear here.</source>
+        <translation>警告和错误会显示在这里。</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Show details (debug)</source>
+        <translation>显示详细信息（调试）</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Clear</source>
+        <translation>清除</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Open log file</source>
+        <translation>打开日志文件</translation>
+    </message>
+    <message>
+        <location line="+26"/>
+        <source>No log file in this session</source>
+        <translation>本次运行没有日志文件</translation>
+    </message>
+</context>
+<context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../desktop/gui/main_window.py" line="+56"/>
+        <location filename="../../desktop/gui/main_window.py" line="+55"/>
         <source>FaceDeck</source>
         <translation>FaceDeck</translation>
     </message>
     <message>
-        <location line="+13"/>
+        <location line="+15"/>
         <source>Models…</source>
         <translation>模型…</translation>
     </message>
@@ -116,7 +162,7 @@
         <translation>执行设备：{0}</translation>
     </message>
     <message>
-        <location line="+67"/>
+        <location line="+84"/>
         <source>Models missing in {0}: {1}. Swapping needs them; get them in the models dialog.</source>
         <translation>{0} 中缺少模型：{1}。换脸需要这些模型；请在模型对话框中获取。</translation>
     </message>
@@ -131,7 +177,7 @@
         <translation>模型：就绪</translation>
     </message>
     <message>
-        <location line="+79"/>
+        <location line="+77"/>
         <source>A job is running</source>
         <translation>任务正在运行</translation>
     </message>
@@ -565,7 +611,7 @@
 <context>
     <name>PreviewPanel</name>
     <message>
-        <location filename="../../desktop/gui/preview_panel.py" line="+34"/>
+        <location filename="../../desktop/gui/preview_panel.py" line="+36"/>
         <source>Original</source>
         <translation>原图</translation>
     </message>
@@ -610,7 +656,7 @@
         <translation>下一帧</translation>
     </message>
     <message>
-        <location line="+59"/>
+        <location line="+63"/>
         <source>{0:.2f} s</source>
         <translation>{0:.2f} 秒</translation>
     </message>
@@ -915,6 +961,109 @@ face {1}</source>
         <location line="+70"/>
         <source>The end ({0}) must come after the start ({1}).</source>
         <translation>结束时间（{0}）必须晚于开始时间（{1}）。</translation>
+    </message>
+</context>
+<context>
+    <name>WindowMenus</name>
+    <message>
+        <location filename="../../desktop/gui/menus.py" line="+68"/>
+        <source>&amp;File</source>
+        <translation>文件(&amp;F)</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>&amp;View</source>
+        <translation>视图(&amp;V)</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>&amp;Help</source>
+        <translation>帮助(&amp;H)</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>&amp;About FaceDeck</source>
+        <translation>关于 FaceDeck(&amp;A)</translation>
+    </message>
+    <message>
+        <location line="+29"/>
+        <source>&amp;Open target…</source>
+        <translation>打开目标(&amp;O)…</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>&amp;Add source photos…</source>
+        <translation>添加源照片(&amp;A)…</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>&amp;Save output as…</source>
+        <translation>输出另存为(&amp;S)…</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>S&amp;tart</source>
+        <translation>开始(&amp;T)</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>&amp;Cancel job</source>
+        <translation>取消任务(&amp;C)</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>&amp;Models…</source>
+        <translation>模型(&amp;M)…</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>&amp;Quit</source>
+        <translation>退出(&amp;Q)</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>&amp;Side by side</source>
+        <translation>并排(&amp;S)</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>&amp;Before / after</source>
+        <translation>前后对比(&amp;B)</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Show &amp;original</source>
+        <translation>显示原图(&amp;O)</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>&amp;Previous frame</source>
+        <translation>上一帧(&amp;P)</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>&amp;Next frame</source>
+        <translation>下一帧(&amp;N)</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>&amp;Log</source>
+        <translation>日志(&amp;L)</translation>
+    </message>
+    <message>
+        <location line="+43"/>
+        <source>About FaceDeck</source>
+        <translation>关于 FaceDeck</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>Swaps faces in photos and videos, on this computer.</source>
+        <translation>在这台电脑上替换照片和视频中的面孔。</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Use it only with the faces of people who have given their consent. Every image and video FaceDeck writes is marked as synthetic (AI-generated) media.</source>
+        <translation>只可用于已经同意的人的面孔。FaceDeck 写出的每张图片和每个视频都会标记为合成（AI 生成）媒体。</translation>
     </message>
 </context>
 </TS>

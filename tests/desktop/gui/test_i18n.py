@@ -25,7 +25,8 @@ from tests.support.manifest_fixtures import payload, write_manifest
 REPO = Path(__file__).resolve().parents[3]
 TS = REPO / "resources" / "translations" / "facedeck_zh_CN.ts"
 # contexts whose every string must be translated: the models dialog, its questions, the
-# first-run box, the language menu, the main window's own labels and the options column
+# first-run box, the language menu, the main window's own labels, its menus and its log,
+# and the options column
 MINE = {
     "ModelsDialog",
     "ModelsTable",
@@ -36,6 +37,9 @@ MINE = {
     "MainWindow",
     "OptionsPanel",
     "VideoOptions",
+    "LogPanel",
+    "ErrorLine",
+    "WindowMenus",
 }
 
 
