@@ -173,6 +173,13 @@ class AppSettings:
     def set_provider(self, provider: str | None) -> None:
         self._set_or_remove("engine/provider", provider)
 
+    def preview_mode(self) -> str | None:
+        """How the preview shows the two frames ("side" or "toggle"); the panel ignores others."""
+        return self._text("ui/preview_mode")
+
+    def set_preview_mode(self, mode: str | None) -> None:
+        self._set_or_remove("ui/preview_mode", mode)
+
     def language(self) -> str | None:
         """The language the user chose (None: follow the system)."""
         value = self._text("ui/language")

@@ -52,6 +52,13 @@ def restore(window: MainWindow, settings: AppSettings) -> None:
     splitter = settings.splitter_state(SPLITTER)
     if splitter is not None:
         window.splitter.restoreState(splitter)
+    state = settings.window_state()
+    if state is not None and not window.restoreState(state):  # the log dock, open or not
+        log.warning("ignoring the stored window layout in %s: not one this window wrote", settings.location)
+    mode = settings.preview_mode()
+    row = window.preview_panel.mode.findData(mode) if mode else -1
+    if row >= 0:
+        window.preview_panel.mode.setCurrentIndex(row)
     window.target_panel.set_recent_files([str(path) for path in settings.recent_files("target")])
     for panel, kind in ((window.sources_panel, "sources"), (window.target_panel, "target")):
         folder = settings.last_folder(kind)
@@ -66,6 +73,8 @@ def restore(window: MainWindow, settings: AppSettings) -> None:
 def save(window: MainWindow, settings: AppSettings) -> None:
     settings.set_window_geometry(window.saveGeometry())
     settings.set_splitter_state(SPLITTER, window.splitter.saveState())
+    settings.set_window_state(window.saveState())
+    settings.set_preview_mode(window.preview_panel.mode.currentData())
     document = window.document
     options = {name: getattr(document.options, name) for name in SWAP_FIELDS}
     options.update({name: getattr(document.output, name) for name in OUTPUT_FIELDS})

@@ -248,3 +248,24 @@ def test_the_window_saves_the_video_choices_it_shows(make_window, gui_workspace,
     assert video.detect_every.value() == 9 and video.hardware.currentData() == "off"
     assert video.threads.value() == 2
     assert not video.smoothing.isChecked() and not video.audio.isChecked()
+
+
+def test_the_log_dock_and_the_preview_mode_survive_a_restart(make_window, gui_workspace, tmp_path, caplog):
+    window = make_window(gui_workspace["models"])
+    window.log_panel.show_panel()
+    window.preview_panel.mode.setCurrentIndex(window.preview_panel.mode.findData("toggle"))
+    window_settings.save(window, AppSettings(tmp_path / "window.ini"))
+    again = make_window(gui_workspace["models"])
+    assert not again.log_panel.isVisibleTo(again)  # a new window starts with it closed
+    window_settings.restore(again, reopened(tmp_path / "window.ini"))
+    assert again.log_panel.isVisibleTo(again)
+    assert again.preview_panel.mode.currentData() == "toggle"
+    # a layout this window did not write is ignored with a warning; the window opens as it is
+    damaged = reopened(tmp_path / "window.ini")
+    damaged.set_window_state(QByteArray(b"not a layout"))
+    damaged.set_preview_mode("upside-down")
+    fresh = make_window(gui_workspace["models"])
+    with caplog.at_level(logging.WARNING):
+        window_settings.restore(fresh, damaged)
+    assert "stored window layout" in caplog.text
+    assert not fresh.log_panel.isVisibleTo(fresh) and fresh.preview_panel.mode.currentData() == "side"
