@@ -33,16 +33,19 @@ STAGES = {
 def describe_progress(progress: Progress) -> tuple[int, str]:
     """(percent, text): "120 / 300 frames · 24.5 fps · 7 s left"."""
 
-    def tr(text: str) -> str:
-        return QCoreApplication.translate("RunPanel", text)
-
+    # QCoreApplication.translate spelled out at each string: lupdate files strings under the
+    # context it sees in the call, and a wrapper's would land in a context no lookup uses
+    translate = QCoreApplication.translate
     percent = int(round(100 * (progress.fraction or 0.0)))
     done = f"{progress.done} / {progress.total}" if progress.total else str(progress.done)
-    text = tr("{0} {1}").format(done, tr(STAGES.get(progress.stage, progress.stage)))
+    stage = translate("RunPanel", STAGES.get(progress.stage, progress.stage))
+    text = QCoreApplication.translate("RunPanel", "{0} {1}").format(done, stage)
     if progress.frames_per_second:
-        text += tr(" \u00b7 {0:.1f} fps").format(progress.frames_per_second)
+        fps = QCoreApplication.translate("RunPanel", " \u00b7 {0:.1f} fps")
+        text += fps.format(progress.frames_per_second)
     if progress.eta_seconds is not None:
-        text += tr(" \u00b7 {0:.0f} s left").format(progress.eta_seconds)
+        left = QCoreApplication.translate("RunPanel", " \u00b7 {0:.0f} s left")
+        text += left.format(progress.eta_seconds)
     return percent, text
 
 

@@ -2,24 +2,6 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="zh_CN">
 <context>
-    <name></name>
-    <message>
-        <location filename="../../desktop/gui/run_panel.py" line="+41"/>
-        <source>{0} {1}</source>
-        <translation>{0} {1}</translation>
-    </message>
-    <message>
-        <location line="+2"/>
-        <source> · {0:.1f} fps</source>
-        <translation> · {0:.1f} 帧/秒</translation>
-    </message>
-    <message>
-        <location line="+2"/>
-        <source> · {0:.0f} s left</source>
-        <translation> · 剩余 {0:.0f} 秒</translation>
-    </message>
-</context>
-<context>
     <name>ConsentBox</name>
     <message>
         <location filename="../../desktop/gui/consent.py" line="+25"/>
@@ -664,7 +646,7 @@
 <context>
     <name>RunPanel</name>
     <message>
-        <location filename="../../desktop/gui/run_panel.py" line="-20"/>
+        <location filename="../../desktop/gui/run_panel.py" line="+25"/>
         <source>frames</source>
         <translation>帧</translation>
     </message>
@@ -689,7 +671,22 @@
         <translation>写出</translation>
     </message>
     <message>
-        <location line="+29"/>
+        <location line="+13"/>
+        <source>{0} {1}</source>
+        <translation>{0} {1}</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source> · {0:.1f} fps</source>
+        <translation> · {0:.1f} 帧/秒</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source> · {0:.0f} s left</source>
+        <translation> · 剩余 {0:.0f} 秒</translation>
+    </message>
+    <message>
+        <location line="+14"/>
         <source>Save as…</source>
         <translation>另存为…</translation>
     </message>
