@@ -5,9 +5,11 @@
 
 Run from the repository root, on a virtual X screen (Debian: xvfb, libxcb-cursor0) so the
 window is drawn by the real xcb platform with its fonts and style; without Xvfb,
-QT_QPA_PLATFORM=offscreen gives the same picture in Qt's offscreen style. It uses the stand-in models of the test suite (no weights
-are downloaded): the "faces" are key-colour squares the stand-in detector finds, and the
-stand-in swapper paints each swapped face in a colour taken from its source identity.
+QT_QPA_PLATFORM=offscreen gives the same picture in Qt's offscreen style.
+
+It uses the stand-in models of the test suite (no weights are downloaded): the "faces" are
+key-colour squares the stand-in detector finds, and the stand-in swapper paints each
+swapped face in a colour taken from its source identity.
 Everything else is the application itself: the window, its workers and the engine.
 """
 
