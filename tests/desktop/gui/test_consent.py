@@ -7,8 +7,6 @@ import os
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import pytest
-from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QApplication
 
 from facedeck.core.models.consent import (
     RESPONSIBLE_USE_TEXT,
@@ -26,6 +24,7 @@ from facedeck.desktop.gui.consent import (
     ensure_consent,
     ensure_terms,
 )
+from tests.desktop.gui.modal import when_shown
 from tests.support.manifest_fixtures import payload, write_manifest
 
 
@@ -91,24 +90,7 @@ def test_terms_are_asked_per_licence_and_remembered(store, qapp):
 
 def answer_next_box(agree: bool):
     """Click a button of the next ConsentBox once its exec() loop runs; return its text."""
-    seen = []
-    tries = []
-
-    def press():
-        box = QApplication.activeModalWidget()
-        if not isinstance(box, ConsentBox):
-            tries.append(1)
-            if len(tries) < 300:  # never outlive the test by more than ~3 s
-                QTimer.singleShot(10, press)
-            return
-        seen.append((box.windowTitle(), box.text()))
-        if agree:
-            box.agree_button.click()
-        else:
-            box.reject()
-
-    QTimer.singleShot(0, press)
-    return seen
+    return when_shown(ConsentBox, lambda box: box.agree_button.click() if agree else box.reject())
 
 
 def test_the_real_first_run_box(qapp):

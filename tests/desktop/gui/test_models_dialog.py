@@ -7,8 +7,6 @@ import os
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import pytest
-from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QApplication
 
 from facedeck.core.models.consent import load_consent, record_consent
 from facedeck.core.models.importer import ImportOutcome, ImportStatus
@@ -18,6 +16,7 @@ from facedeck.desktop.gui import model_workers
 from facedeck.desktop.gui.model_prompts import DialogPrompts, TrustBox
 from facedeck.desktop.gui.models_dialog import ModelsDialog
 from facedeck.desktop.headless.models_cmd import MIRROR_ENV
+from tests.desktop.gui.modal import when_shown
 from tests.support.http_fixtures import MisbehavingServer, Stall, unused_port_url
 from tests.support.manifest_fixtures import payload, write_manifest
 
@@ -315,28 +314,15 @@ def test_import_of_a_folder(tmp_path, open_dialog, qtbot):
 
 def click_when_shown(kind, button_attribute):
     """Press a button of the next modal box of ``kind`` once its exec() loop runs."""
-    clicked = []
-    tries = []
-
-    def press():
-        box = QApplication.activeModalWidget()
-        if not isinstance(box, kind):
-            tries.append(1)
-            if len(tries) < 300:  # never outlive the test by more than ~3 s
-                QTimer.singleShot(10, press)
-            return
-        clicked.append(box.text())
-        getattr(box, button_attribute).click()
-
-    QTimer.singleShot(0, press)
-    return clicked
+    return when_shown(kind, lambda box: getattr(box, button_attribute).click())
 
 
 def test_the_real_trust_question(qtbot, tmp_path):
     outcome = ImportOutcome(str(tmp_path / "x.onnx"), ImportStatus.MISMATCH, "GFPGANv1.4", "SHA-256 abc")
     shown = click_when_shown(TrustBox, "trust_button")
     assert DialogPrompts().trust(None, [outcome]) is True
-    assert "x.onnx" in shown[0] and "SHA-256 abc" in shown[0]
+    _title, text = shown[0]
+    assert "x.onnx" in text and "SHA-256 abc" in text
     box = TrustBox(None, [outcome])
     qtbot.addWidget(box)
     assert not box.trusted()  # closed without an answer: not trusted

@@ -19,6 +19,18 @@ def start(window, qtbot):
         window.run_panel.start.click()
 
 
+def run_to_the_end(window, qtbot, output: Path) -> list[Progress]:
+    """Start the document's job into ``output`` and wait until it succeeds; its progress."""
+    window.document.set_output_path(str(output))
+    progress: list[Progress] = []
+    window.jobs.progress.connect(progress.append)
+    with qtbot.waitSignal(window.jobs.finished, timeout=60_000) as finished:
+        start(window, qtbot)
+    result, message = finished.args
+    assert result is not None, message
+    return progress
+
+
 def test_image_job_writes_next_to_the_target_and_shows_the_result(
     make_window, qtbot, gui_workspace, tmp_path
 ):
@@ -63,13 +75,7 @@ def test_video_job_reports_progress_and_finishes(make_window, qtbot, gui_workspa
     load(window, qtbot, [gui_workspace["source"]], gui_workspace["clip"])
     assert window.preview_panel.video_bar.isVisibleTo(window)
     output = tmp_path / "out.mp4"
-    window.document.set_output_path(str(output))
-    progress: list[Progress] = []
-    window.jobs.progress.connect(progress.append)
-    with qtbot.waitSignal(window.jobs.finished, timeout=60_000) as finished:
-        start(window, qtbot)
-    result, message = finished.args
-    assert result is not None, message
+    progress = run_to_the_end(window, qtbot, output)
     assert len(decode_frames(output)) == 30
     assert progress and progress[-1].done == 30 and progress[-1].total == 30
     assert window.run_panel.state.text().startswith("Done")
@@ -131,13 +137,7 @@ def test_a_trimmed_video_job_writes_only_that_part(make_window, qtbot, gui_works
     video.detect_every.setValue(2)
     assert not window.preview.timer.isActive()  # what is written changes no preview frame
     output = tmp_path / "trimmed.mp4"
-    window.document.set_output_path(str(output))
-    progress: list[Progress] = []
-    window.jobs.progress.connect(progress.append)
-    with qtbot.waitSignal(window.jobs.finished, timeout=60_000) as finished:
-        start(window, qtbot)
-    result, message = finished.args
-    assert result is not None, message
+    progress = run_to_the_end(window, qtbot, output)
     with VideoReader(output) as reader:
         info = reader.info
         frames = [item for item in reader.items(with_audio=False) if isinstance(item, SourceFrame)]
