@@ -19,6 +19,8 @@ COMMANDS: dict[str, Command] = {
         "check this machine: Python, onnxruntime and providers, PyAV and video encoders, models"
     ),
     "models": Command("list, download, verify, import and remove model files"),
+    "worker": Command("run as a RunPod serverless worker (what the worker image starts)"),
+    "serve": Command("serve swap jobs over HTTP with RunPod's v2 queue API (self-hosted)"),
 }
 
 
