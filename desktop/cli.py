@@ -90,7 +90,12 @@ def report_error(message: str, code: int, as_json: bool) -> None:
 
 def run_headless(argv: Sequence[str]) -> int:
     parser = build_parser(argv)
-    args = parser.parse_args(list(argv))
+    if command_in(list(argv)) == "worker":
+        # RunPod's own flags (--test_input, --rp_serve_api, ...) are the SDK's to parse
+        args, sdk_args = parser.parse_known_args(list(argv))
+        args.sdk_args = sdk_args
+    else:
+        args = parser.parse_args(list(argv))
     configure_logging(args.debug, args.verbose)
     as_json = bool(getattr(args, "json", False))
     try:
