@@ -59,6 +59,13 @@ def internal_failure() -> dict[str, Any]:
     return {"error": INTERNAL_MESSAGE, "code": INTERNAL_CODE}
 
 
+def size_text(size: int) -> str:
+    """A byte count as people read it: MB, KB or bytes."""
+    if size >= 2**20:
+        return f"{size / 2**20:.1f} MB"
+    return f"{size / 2**10:.0f} KB" if size >= 2**10 else f"{size} bytes"
+
+
 def rounded(timings: dict[str, float]) -> dict[str, float]:
     """Seconds, to the millisecond; every key of TIMING_KEYS present (0 for a step not taken)."""
     return {key: round(timings.get(key, 0.0), 3) for key in TIMING_KEYS}

@@ -34,6 +34,7 @@ from . import answers
 from .fetching import Fetcher, FetchSettings
 from .health import health_answer
 from .progress import DEFAULT_INTERVAL, ProgressRelay, ProgressSink
+from .redact import protect_request_logs
 from .storage import (
     UPLOAD_RETRY_DELAYS,
     BucketStorage,
@@ -77,6 +78,7 @@ class RemoteHandler:
         self.upload_retry_delays = upload_retry_delays
         self.progress_interval = progress_interval
         self._runtime = describe_runtime()  # versions and providers do not change while running
+        protect_request_logs()  # input and upload URLs may be presigned: their queries stay out of logs
 
     @classmethod
     def from_environment(
@@ -240,8 +242,9 @@ class RemoteHandler:
         options = request.result
         if options.upload_url is None and self.storage is None:
             raise UploadError(
-                f"the result ({size / 2**20:.1f} MB) is over the inline limit of {limit / 2**20:.1f} MB: "
-                "give result.upload_url or set up the worker's bucket (FACEDECK_S3_BUCKET)"
+                f"the result ({answers.size_text(size)}) is over the inline limit of "
+                f"{answers.size_text(limit)}: give result.upload_url or set up the worker's bucket "
+                "(FACEDECK_S3_BUCKET)"
             )
         if cancel.is_set():
             raise JobCancelled("cancelled before the result was uploaded; nothing was stored")

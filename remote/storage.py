@@ -24,6 +24,7 @@ from urllib.parse import urlsplit, urlunsplit
 import requests
 
 from ..core.errors import FaceDeckError, JobCancelled
+from .redact import protect_request_logs
 
 log = logging.getLogger(__name__)
 
@@ -94,6 +95,7 @@ def put_presigned(
     ``headers`` are the caller's (a Content-Type it signed, for one); nothing else is sent,
     because a header the signature did not cover can make the store refuse the upload.
     """
+    protect_request_logs()
     stop = cancel or threading.Event()
     place = location_of(url)
     size = path.stat().st_size
@@ -205,17 +207,19 @@ class BucketStorage:
     @staticmethod
     def _error_types() -> tuple[type[Exception], ...]:
         try:
+            from boto3.exceptions import Boto3Error
             from botocore.exceptions import BotoCoreError, ClientError
         except ImportError:  # boto3 not installed: the import inside _s3 says so
             return (ImportError,)
-        return (BotoCoreError, ClientError, ImportError)
+        return (Boto3Error, BotoCoreError, ClientError, ImportError)
 
 
 def _boto_reason(error: Exception) -> str:
     """A short reason without request details: the S3 error code, or the exception's kind."""
     if isinstance(error, ImportError):
         return "boto3 is not installed; install the worker or server extra"
-    response = getattr(error, "response", None)
+    # boto3's upload_file wraps the S3 error (S3UploadFailedError): the code is on the original
+    response = getattr(error, "response", None) or getattr(error.__context__, "response", None)
     if isinstance(response, dict):
         code = response.get("Error", {}).get("Code")
         if code:

@@ -24,6 +24,7 @@ from urllib.parse import urlparse
 from ..core.errors import FieldProblem, InvalidJobError
 from ..core.jobs.spec import FaceRef, MediaRef, SwapJob
 from . import legacy
+from .answers import size_text
 
 _TOP_KEYS = ("job", "result")
 _RESULT_KEYS = ("upload_url", "upload_headers", "inline_max_bytes")
@@ -89,23 +90,29 @@ def _parse(payload: dict[str, Any], inline_cap: int, inline_ceiling: int) -> Wir
         problems.append(FieldProblem("job", 'missing: send {"job": {...}} or {"health": true}'))
         raise InvalidJobError(problems)
     result = _result_options(payload.get("result"), inline_ceiling, problems)
-    problems += _inline_problems(payload["job"], "job", inline_cap)
-    if problems or result is None:
-        raise InvalidJobError(problems)  # oversize base64 is never decoded
+    oversize = _inline_problems(payload["job"], "job", inline_cap)
+    if oversize:
+        raise InvalidJobError(problems + oversize)  # oversize base64 is never decoded
     try:
         job = SwapJob.from_dict(payload["job"])
     except InvalidJobError as error:
-        raise prefixed(error, "job.") from None
+        raise InvalidJobError(problems + _under("job.", error.problems)) from None
     job = _named_urls(job)
-    problems = _remote_problems(job) + job.problems(check_files=False)
-    if problems:
-        raise prefixed(InvalidJobError(problems), "job.")
+    problems += prefixed(
+        InvalidJobError(_remote_problems(job) + job.problems(check_files=False)), "job."
+    ).problems
+    if problems or result is None:
+        raise InvalidJobError(problems)
     return WireJob(job, result)
 
 
 def prefixed(error: InvalidJobError, prefix: str) -> InvalidJobError:
     """The same problems with their fields named from the input's root."""
-    return InvalidJobError([FieldProblem(prefix + p.field, p.problem) for p in error.problems])
+    return InvalidJobError(_under(prefix, error.problems))
+
+
+def _under(prefix: str, problems: list[FieldProblem]) -> list[FieldProblem]:
+    return [FieldProblem(prefix + p.field, p.problem) for p in problems]
 
 
 def _result_options(value: Any, ceiling: int, problems: list[FieldProblem]) -> ResultOptions | None:
@@ -147,7 +154,7 @@ def _inline_problems(value: Any, where: str, cap: int) -> list[FieldProblem]:
         if size > cap:
             found.append(
                 FieldProblem(
-                    path, f"about {_megabytes(size)} of inline data, over the limit of {_megabytes(cap)}"
+                    path, f"about {size_text(size)} of inline data, over the limit of {size_text(cap)}"
                 )
             )
     return found
@@ -206,10 +213,6 @@ def _named_urls(job: SwapJob) -> SwapJob:
         ],
     )
     return dataclasses.replace(job, target=name(job.target, "target"), faces=named)
-
-
-def _megabytes(size: int) -> str:
-    return f"{size / 2**20:.1f} MB"
 
 
 def _json_type(value: Any) -> str:

@@ -211,4 +211,13 @@ def _capped(ref: MediaRef, data: bytes, cap: int) -> bytes:
 
 
 def _too_large(ref: MediaRef, cap: int) -> InputError:
-    return InputError(f"{ref.label} is larger than {cap // 2**20} MB", path=ref.label)
+    return InputError(f"{ref.label} is larger than {_size(cap)}", path=ref.label)
+
+
+def _size(count: int) -> str:
+    """A cap as people say it: whole megabytes when it is that, else kilobytes or bytes."""
+    if count >= 2**20 and count % 2**20 == 0:
+        return f"{count // 2**20} MB"
+    if count >= 2**10:
+        return f"{count / 2**10:.0f} KB"
+    return f"{count} bytes"

@@ -1,7 +1,7 @@
 """Wire inputs for remote jobs (docs/wire-format.md), as a caller writes them.
 
-    image_input(media(url=...), media(data=png_bytes))
-    video_input(media(data=png), media(url=clip_url), result={"upload_url": put_url})
+image_input(media(url=...), media(data=png_bytes))
+video_input(media(data=png), media(url=clip_url), result={"upload_url": put_url})
 """
 
 from __future__ import annotations
