@@ -8,7 +8,6 @@ without the ``server`` extra can still show it.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import logging
 import os
 import signal
@@ -89,11 +88,13 @@ def _positive(kind: type) -> object:
 
 
 def _require_server_extra() -> None:
-    missing = [name for name in ("fastapi", "uvicorn") if importlib.util.find_spec(name) is None]
-    if missing:
+    try:
+        import fastapi  # noqa: F401 - only whether the extra is there
+        import uvicorn  # noqa: F401
+    except ModuleNotFoundError as error:
         raise RuntimeInstallError(
-            f"the server needs the server extra ({', '.join(missing)} missing here): {SERVER_EXTRA}"
-        )
+            f"the server needs the server extra ({error.name} is not installed here): {SERVER_EXTRA}"
+        ) from None
 
 
 def run(args: argparse.Namespace) -> int:

@@ -140,7 +140,11 @@ class _Routes:
 def _add_error_handlers(app: FastAPI) -> None:
     async def refused(_request: Request, error: Exception) -> JSONResponse:
         assert isinstance(error, RequestError)
-        headers = {"WWW-Authenticate": "Bearer"} if error.status == 401 else None
+        headers = None
+        if error.status == 401:
+            headers = {"WWW-Authenticate": "Bearer"}
+        elif error.status == 413:
+            headers = {"Connection": "close"}  # the rest of that body is not wanted on this connection
         return JSONResponse({"error": error.message}, status_code=error.status, headers=headers)
 
     async def http_error(request: Request, error: Exception) -> JSONResponse:

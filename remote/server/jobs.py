@@ -104,7 +104,7 @@ class JobQueue:
             if record.status == IN_QUEUE:
                 record.finish(CANCELLED, error="the server shut down before the job started")
         for record_id, task in list(self._running.items()):
-            self._records[record_id].finish(CANCELLED, error="the server shut down while the job ran")
+            self._records[record_id].stopping = (CANCELLED, "the server shut down while the job ran")
             task.cancel()
         if self._running:
             await asyncio.wait(list(self._running.values()))
@@ -146,17 +146,24 @@ class JobQueue:
             pass
 
     async def cancel(self, record: JobRecord) -> None:
-        """Cancel a waiting or running job; a running one is waited for while it cleans up."""
+        """Cancel a waiting or running job; a running one is waited for while it cleans up.
+
+        A running job turns CANCELLED only once its engine has stopped and removed what it
+        wrote, so a client that sees CANCELLED finds nothing left behind.
+        """
         if record.status == IN_QUEUE:
             record.finish(CANCELLED, error="cancelled before it started")
             self._settled(record)
             return
         task = self._running.get(record.id)
-        if record.status != IN_PROGRESS or task is None:
-            return  # already over: cancelling changes nothing, as on RunPod
-        record.finish(CANCELLED, error="cancelled while running")
+        if record.status != IN_PROGRESS or task is None or task.done():
+            return  # over (or ending with its answer): cancelling changes nothing, as on RunPod
+        record.stopping = (CANCELLED, "cancelled while running")
         task.cancel()
-        await asyncio.wait([task], timeout=CANCEL_GRACE)
+        try:
+            await asyncio.wait_for(record.done.wait(), CANCEL_GRACE)
+        except asyncio.TimeoutError:
+            logger.warning("job %s: the engine takes more than %g s to stop", record.id, CANCEL_GRACE)
 
     def purge(self) -> int:
         """Remove every waiting job (running ones go on); how many were removed."""
@@ -210,23 +217,15 @@ class JobQueue:
             done, _ = await asyncio.wait([task], timeout=record.execution_timeout)
             if not done:
                 # the timeout cancels the job as a cancel request does: the engine stops within a
-                # frame and removes its partial output before the next job starts
-                record.finish(
+                # frame and removes its partial output before the job counts as ended
+                timeout = record.execution_timeout
+                record.stopping = (
                     TIMED_OUT,
-                    error=f"the job ran past its execution timeout of {record.execution_timeout:g} s "
-                    "and was stopped",
+                    f"the job ran past its execution timeout of {timeout:g} s and was stopped",
                 )
                 task.cancel()
                 await asyncio.wait([task])
-            elif task.cancelled():
-                record.finish(CANCELLED, error="cancelled while running")
-            elif task.exception() is not None:
-                # the handler answers every failure itself; this is a bug, kept out of the answer
-                error = task.exception()
-                logger.error("job %s: the handler raised %s: %s", record.id, type(error).__name__, error)
-                record.finish(FAILED, error="internal error in the server; the log has the details")
-            else:
-                record.settle_answer(task.result())
+            self._settle(record, task)
         except asyncio.CancelledError:
             # the worker itself is cancelled (shutdown): the engine must stop before we go
             task.cancel()
@@ -235,6 +234,18 @@ class JobQueue:
             raise
         finally:
             self._running.pop(record.id, None)
+
+    def _settle(self, record: JobRecord, task: asyncio.Task[dict[str, Any]]) -> None:
+        if task.cancelled() or record.stopping is not None:
+            status, error = record.stopping or (CANCELLED, "cancelled while running")
+            record.finish(status, error=error)  # a result that raced the cancel is dropped
+        elif task.exception() is not None:
+            # the handler answers every failure itself; this is a bug, kept out of the answer
+            failure = task.exception()
+            logger.error("job %s: the handler raised %s: %s", record.id, type(failure).__name__, failure)
+            record.finish(FAILED, error="internal error in the server; the log has the details")
+        else:
+            record.settle_answer(task.result())
 
     def _settled(self, record: JobRecord) -> None:
         if record.status in self._finished_count:

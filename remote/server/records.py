@@ -46,6 +46,8 @@ class JobRecord:
     submitted: float = field(default_factory=time.monotonic)
     started: float | None = None
     finished: float | None = None
+    # (status, error) once a cancel, a timeout or the shutdown has asked the engine to stop
+    stopping: tuple[str, str] | None = None
     done: asyncio.Event = field(default_factory=asyncio.Event)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _latest: dict[str, Any] | None = None
