@@ -260,6 +260,9 @@ class RemoteHandler:
         else:
             assert self.storage is not None
             stored = self.storage.store(path, name=_object_name(job_id, fmt))
+            if cancel.is_set() and stored.key is not None:
+                self.storage.remove(stored.key)  # cancelled meanwhile: leave nothing behind
+                raise JobCancelled("cancelled while the result was uploaded; it was removed")
         return stored.describe(fmt)
 
 

@@ -71,6 +71,10 @@ class ResultStorage(Protocol):
         """Upload the file at ``path`` under ``name``; UploadError with one line on failure."""
         ...
 
+    def remove(self, key: str) -> None:
+        """Delete an object ``store`` wrote (its job was cancelled while it uploaded)."""
+        ...
+
 
 def location_of(url: str) -> str:
     """The object a presigned URL points at, without the query string that signs it."""

@@ -188,6 +188,8 @@ class JobInputs:
                     received += len(chunk)
                     if received > cap:
                         raise _too_large(ref, cap)
+                    if self._cancel.is_set():  # a long download stops within a chunk
+                        raise JobCancelled(f"cancelled while downloading {ref.label}")
                     yield chunk
             except requests.RequestException as error:
                 raise InputError(

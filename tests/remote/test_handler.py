@@ -6,6 +6,7 @@ import asyncio
 import base64
 import logging
 import threading
+import time
 
 import cv2
 import numpy as np
@@ -215,3 +216,23 @@ def test_a_large_image_result_without_a_destination_is_a_clear_error(handler, re
     assert answer["error"].startswith(
         "the result (5 KB) is over the inline limit of 100 bytes: give result.upload_url"
     )
+
+
+def test_cancel_cuts_the_waits_between_download_tries_short(make_handler, remote_media, file_server, unique):
+    handler = make_handler(fetch=FetchSettings(retry_delays=(30.0, 30.0)))
+    url = file_server.add(f"/{unique}/later.png", remote_media.bytes("target"), [Status(404)] * 3)
+    payload = image_input(media(data=remote_media.bytes("source")), media(url=url))
+
+    async def main() -> float:
+        task = asyncio.create_task(handler.handle({"id": "waiting", "input": payload}))
+        while not file_server.records_for(f"/{unique}/later.png"):
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(0.1)  # now in the 30 s wait
+        task.cancel()
+        cancelled_at = time.monotonic()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        return time.monotonic() - cancelled_at
+
+    assert asyncio.run(main()) < 1.0
+    assert len(file_server.records_for(f"/{unique}/later.png")) == 1

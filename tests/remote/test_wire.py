@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import base64
+import json
+import re
+from pathlib import Path
 
 import pytest
 
@@ -175,3 +178,23 @@ def test_inline_data_is_decoded_exactly():
     request = parse(image_input(media(data=data), {"data": base64.b64encode(data).decode()}))
     assert isinstance(request, WireJob)
     assert request.job.target.data == data
+
+
+def test_every_json_example_in_the_wire_format_document_is_valid_json():
+    document = Path(__file__).resolve().parents[2] / "docs" / "wire-format.md"
+    blocks = re.findall(r"```json\n(.*?)```", document.read_text(encoding="utf-8"), flags=re.DOTALL)
+    assert len(blocks) >= 12
+    for block in blocks:
+        json.loads(block)
+
+
+def test_the_documented_url_examples_parse():
+    document = Path(__file__).resolve().parents[2] / "docs" / "wire-format.md"
+    blocks = re.findall(r"```json\n(.*?)```", document.read_text(encoding="utf-8"), flags=re.DOTALL)
+    inputs = [
+        json.loads(block)["input"]
+        for block in blocks
+        if '"input"' in block and "..." not in block.replace("=...", "")
+    ]
+    kinds = [type(parse(payload)).__name__ for payload in inputs]
+    assert kinds.count("WireJob") >= 3 and "HealthRequest" in kinds
