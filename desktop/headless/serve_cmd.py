@@ -8,7 +8,6 @@ without the ``server`` extra can still show it.
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import signal
 
@@ -16,8 +15,6 @@ from ...core.errors import RuntimeInstallError, UsageError
 from .catalog import COMMANDS
 from .common import add_model_options, emit_json, say
 from .signals import StopSignal
-
-log = logging.getLogger(__name__)
 
 SERVER_EXTRA = 'pip install "facedeck[server]"'
 
@@ -112,9 +109,7 @@ def run(args: argparse.Namespace) -> int:
     require_token_beyond_loopback(args.host, token)
     sock = bind(args.host, args.port)  # first: a port in use fails before the models load
     engine = RemoteHandler.from_environment(os.environ, provider=args.provider, models_dir=args.models_dir)
-    health = engine.health()
-    if health.get("status") != "ok":
-        log.warning("%s; every job answers with this error until it is fixed", health.get("message"))
+    health = engine.health()  # the handler has already warned about missing models
     queue = JobQueue(
         [engine],
         QueueSettings(
