@@ -12,6 +12,7 @@ environment would hold to use the bucket itself (FACEDECK_S3_* and AWS_*).
 
 from __future__ import annotations
 
+import logging
 import uuid
 
 import boto3
@@ -32,6 +33,8 @@ class S3Server:
         self.endpoint_url = ""
 
     def __enter__(self) -> S3Server:
+        # moto's server logs each request line, presigned query and all, through werkzeug
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
         self._server.start()
         host, port = self._server.get_host_and_port()
         self.endpoint_url = f"http://{host}:{port}"
