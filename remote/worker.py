@@ -29,7 +29,7 @@ Facts about runpod 1.12 this module relies on (read in ``runpod/serverless/``):
 - "return_aggregate_stream" only concerns generator handlers; this handler returns one
   answer and reports progress with ``progress_update`` instead.
 - ``progress_update(job, payload)`` starts a thread with its own event loop and HTTP
-  session per call and POSTs to ``RUNPOD_WEBHOOK_POST_OUTPUT``: updates are throttled here,
+  session per call and POSTs to ``RUNPOD_WEBHOOK_POST_OUTPUT``: the handler throttles updates,
   and without that variable (local runs) there is nowhere to post, so progress is logged.
 - ``RunPodLogger`` prints to stdout at ``RUNPOD_LOG_LEVEL`` (else ``RUNPOD_DEBUG_LEVEL``,
   else DEBUG), read once at import; at DEBUG it prints every job's input (presigned URLs with
@@ -50,7 +50,6 @@ import json
 import logging
 import os
 import sys
-import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, MutableMapping, Sequence
 from types import ModuleType
@@ -69,7 +68,6 @@ POST_OUTPUT_ENV = "RUNPOD_WEBHOOK_POST_OUTPUT"  # where progress_update posts
 GET_JOB_ENV = "RUNPOD_WEBHOOK_GET_JOB"  # set only on RunPod
 REALTIME_PORT_ENV = "RUNPOD_REALTIME_PORT"
 INSTALL_HINT = 'pip install "facedeck[worker]"'
-PROGRESS_INTERVAL = 1.0  # seconds between progress updates sent for one job
 VERBOSE_SDK_LEVELS = ("DEBUG", "TRACE")
 
 ProgressSend = Callable[[dict[str, Any], dict[str, Any]], None]  # progress_update(job, payload)
@@ -81,48 +79,15 @@ class WorkerUnavailableError(FaceDeckError):
     code = "runtime_install"
 
 
-class ThrottledProgress:
-    """A ProgressSink that forwards at most one update per ``interval`` (and each new stage)."""
-
-    def __init__(
-        self,
-        forward: Callable[[dict[str, Any]], None],
-        interval: float = PROGRESS_INTERVAL,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self._forward = forward
-        self._interval = interval
-        self._clock = clock
-        self._lock = threading.Lock()  # safe whichever thread the handler reports from
-        self._last: float | None = None
-        self._stage: object = None
-
-    def __call__(self, payload: dict[str, Any]) -> None:
-        now = self._clock()
-        with self._lock:
-            stage = payload.get("stage")
-            total, done = payload.get("total"), payload.get("done")
-            final = isinstance(total, int) and isinstance(done, int) and done >= total
-            due = self._last is None or now - self._last >= self._interval or stage != self._stage or final
-            if not due:
-                return
-            self._last, self._stage = now, stage
-        self._forward(payload)
-
-
 class Worker:
     """The SDK's handler: one RemoteHandler, one job at a time, progress sent as it comes."""
 
-    def __init__(
-        self,
-        handler: RemoteHandler,
-        send: ProgressSend | None = None,
-        *,
-        progress_interval: float = PROGRESS_INTERVAL,
-    ) -> None:
+    def __init__(self, handler: RemoteHandler, send: ProgressSend | None = None) -> None:
+        """``send``: ``runpod.serverless.progress_update``, or None to log progress instead
+        (off RunPod there is nowhere to post it). The handler throttles updates (a few per
+        second at most); each one costs the SDK a thread and an HTTP request."""
         self._handler = handler
         self._send = send
-        self._interval = progress_interval
 
     async def run(self, job: dict[str, Any]) -> dict[str, Any]:
         """Answer one RunPod job; never raises except CancelledError (cancel or timeout)."""
@@ -149,15 +114,15 @@ class Worker:
         send = self._send
         if send is None:
 
-            def forward(payload: dict[str, Any]) -> None:
+            def log_progress(payload: dict[str, Any]) -> None:
                 log.info("job %s progress: %s", job_id, json.dumps(payload, sort_keys=True))
 
-        else:
+            return log_progress
 
-            def forward(payload: dict[str, Any]) -> None:
-                send(job, payload)
+        def post_progress(payload: dict[str, Any]) -> None:
+            send(job, payload)
 
-        return ThrottledProgress(forward, self._interval)
+        return post_progress
 
     @staticmethod
     def _since(started: float) -> float:

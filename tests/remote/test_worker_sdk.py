@@ -13,6 +13,7 @@ import asyncio
 import base64
 import http.server
 import json
+import logging
 import tempfile
 import threading
 import time
@@ -210,7 +211,7 @@ def posted(request: Request) -> dict[str, Any]:
 def test_a_video_sends_progress_through_the_sdk_and_puts_its_result(
     sdk, make_handler, remote_media, runpod_side, tmp_path, capsys
 ):
-    worker = Worker(make_handler(), sdk.progress_update, progress_interval=0.2)
+    worker = Worker(make_handler(), sdk.progress_update)
     upload = f"{runpod_side.url}/upload/progress.mp4?{SIGNATURE}"
     job = {"id": "job-progress", "input": video_input(remote_media, upload)}
     answer = asyncio.run(worker.run(job))
@@ -241,12 +242,13 @@ def test_a_video_sends_progress_through_the_sdk_and_puts_its_result(
 
 
 def test_cancel_stops_a_running_video_within_a_second_and_leaves_nothing(
-    sdk, make_handler, remote_media, runpod_side, tmp_path, monkeypatch
+    sdk, make_handler, remote_media, runpod_side, tmp_path, monkeypatch, caplog
 ):
+    caplog.set_level(logging.INFO, logger="facedeck.remote.worker")
     scratch = tmp_path / "scratch"
     scratch.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(scratch))  # where the handler's job folder goes
-    worker = Worker(make_handler(), sdk.progress_update, progress_interval=0.1)
+    worker = Worker(make_handler())  # no RunPod URL to post progress to: the worker logs it
     upload = f"{runpod_side.url}/upload/cancelled.mp4?{SIGNATURE}"
     job = {"id": "job-cancel", "input": video_input(remote_media, upload)}
 
@@ -255,8 +257,11 @@ def test_cancel_stops_a_running_video_within_a_second_and_leaves_nothing(
 
     folders_at_stop: list[list[str]] = []
 
+    def logged(prefix: str) -> list[str]:
+        return [record.getMessage() for record in caplog.records if record.getMessage().startswith(prefix)]
+
     def running() -> bool:
-        if not runpod_side.received("POST", "/done/job-cancel?"):  # its first progress update
+        if not logged("job job-cancel progress: {"):
             return False
         folders_at_stop.append(job_folders())
         return True
@@ -271,8 +276,11 @@ def test_cancel_stops_a_running_video_within_a_second_and_leaves_nothing(
     assert run.at_end == []
     assert job_folders() == []
     assert runpod_side.received("PUT", "/upload/cancelled.mp4") == []  # nothing uploaded
-    results = [posted(r) for r in runpod_side.received("POST", "/done/job-cancel?")]
-    assert all(result.get("status") == "IN_PROGRESS" for result in results)  # no final answer sent
+    assert runpod_side.received("POST", "/done/job-cancel?") == []  # no answer: RunPod marks it itself
+    first = json.loads(logged("job job-cancel progress: ")[0].split(": ", 1)[1])
+    assert first["stage"] == "frames" and first["total"] == LONG_CLIP_FRAMES
+    assert logged("job job-cancel stopped (cancelled or timed out)")
+    assert SIGNATURE not in caplog.text
 
 
 def test_a_job_that_raises_then_a_good_job_on_the_same_worker(sdk, faulty_handler, remote_media, runpod_side):
