@@ -251,6 +251,21 @@ def test_purge_queue_removes_waiting_jobs_only(server, remote_media, long_video_
     assert server.post(f"cancel/{video_id}").json() == {"id": video_id, "status": "CANCELLED"}
 
 
+def test_a_job_waiting_past_its_ttl_times_out(server, remote_media, long_video_url, s3_server, image_job):
+    video_id = server.run(
+        long_video_job(remote_media, long_video_url, s3_server.presigned_put(s3_server.unique_key("t.mp4")))
+    )
+    server.wait_until(video_id, lambda answer: answer["status"] == "IN_PROGRESS")
+    waiting = server.run(image_job, policy={"ttl": 200})
+    time.sleep(0.3)
+    assert server.post(f"cancel/{video_id}").json()["status"] == "CANCELLED"
+    answer = server.finished(waiting)
+    assert set(answer) == {"id", "status", "delayTime", "executionTime", "error"}
+    assert answer["status"] == "TIMED_OUT"
+    assert answer["error"] == "the job waited past its ttl of 0.2 s"
+    assert answer["delayTime"] >= 300 and answer["executionTime"] == 0
+
+
 def test_runsync_wait_answers_the_status_so_far(server, remote_media, long_video_url, s3_server):
     job = long_video_job(remote_media, long_video_url, s3_server.presigned_put(s3_server.unique_key("w.mp4")))
     started = time.monotonic()
