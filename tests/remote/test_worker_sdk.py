@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import http.server
 import json
 import logging
+import shutil
 import tempfile
 import threading
 import time
@@ -197,7 +199,12 @@ def run_scaler(
                 run.at_end = at_end()
             await asyncio.sleep(0.01)
         scaler.kill_worker()
-        await asyncio.wait_for(loop_task, 10)
+        # its loops notice within one poll, but the stop channel's sleeps a second between empty
+        # polls: once the jobs are over, nothing is lost by cancelling that wait
+        await asyncio.wait({loop_task}, timeout=0.2)
+        loop_task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await loop_task
 
     asyncio.run(main())
     return run
@@ -308,3 +315,26 @@ def test_a_job_that_raises_then_a_good_job_on_the_same_worker(sdk, faulty_handle
     assert answer["output"]["format"] == "jpg"
     data = base64.b64decode(answer["output"]["data"])
     assert data[:3] == b"\xff\xd8\xff" and answer["output"]["bytes"] == len(data)
+
+
+def test_missing_models_answer_each_job_until_they_appear(
+    sdk, remote_models, remote_media, runpod_side, tmp_path
+):
+    folder = tmp_path / "models"
+    folder.mkdir()
+    # started with an empty models folder: the worker comes up, it does not crash
+    worker = Worker(RemoteHandler.from_environment({}, provider="cpu", models_dir=folder))
+    job = {"id": "job-no-models", "input": image_input(remote_media)}
+    run_scaler(worker, [job], until=lambda _run: bool(runpod_side.received("POST", "/done/job-no-models?")))
+    [failed] = [posted(r) for r in runpod_side.received("POST", "/done/job-no-models?")]
+    assert failed["output"] == {"code": "model_missing"}
+    assert failed["error"] == (
+        "missing model file(s) det_10g.onnx, w600k_r50.onnx, inswapper_128.onnx or "
+        f"inswapper_128_fp16.onnx in {folder}"
+    )
+    # the files arrive (a network volume filled later): the next job on the same worker uses them
+    shutil.copytree(remote_models.directory, folder, dirs_exist_ok=True)
+    job = {"id": "job-models-now", "input": image_input(remote_media)}
+    run_scaler(worker, [job], until=lambda _run: bool(runpod_side.received("POST", "/done/job-models-now?")))
+    [done] = [posted(r) for r in runpod_side.received("POST", "/done/job-models-now?")]
+    assert set(done) == {"output"} and done["output"]["faces_swapped"] == 1
