@@ -28,6 +28,7 @@ EXIT_CODES = {
     "provider": 5,
     "runtime_install": 5,
     "download": 6,
+    "upload": 6,  # a remote result that could not be stored (remote/storage.py)
     "cancelled": EXIT_INTERRUPTED,
 }
 
