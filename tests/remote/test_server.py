@@ -28,6 +28,7 @@ TIMINGS = {"fetch", "engine", "upload", "total"}
 RESULT_KEYS = {"kind", "faces_found", "faces_swapped", "output", "provider", "timings", "warnings", "version"}
 PROGRESS_KEYS = {"stage", "done", "total", "fps", "eta_seconds"}
 MAX_BODY_MB = 1
+MAX_QUEUE = 3
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +44,9 @@ def server(remote_models, tmp_path_factory):
             "cpu",
             "--max-body-mb",
             str(MAX_BODY_MB),
-        ],
+            "--max-queue",
+            str(MAX_QUEUE),
+        ],  # fmt: skip
         log=root / "server.log",
         env={"FACEDECK_SERVER_TOKEN": TOKEN, "TMPDIR": str(scratch)},
         token=TOKEN,
@@ -239,9 +242,14 @@ def test_purge_queue_removes_waiting_jobs_only(server, remote_media, long_video_
         long_video_job(remote_media, long_video_url, s3_server.presigned_put(s3_server.unique_key("p.mp4")))
     )
     server.wait_until(video_id, lambda answer: answer["status"] == "IN_PROGRESS")
-    waiting = [server.run(image_job), server.run(image_job)]
-    assert [server.status(job_id)["status"] for job_id in waiting] == ["IN_QUEUE", "IN_QUEUE"]
-    assert server.post("purge-queue").json() == {"removed": 2, "status": "completed"}
+    waiting = [server.run(image_job) for _ in range(MAX_QUEUE)]
+    assert [server.status(job_id)["status"] for job_id in waiting] == ["IN_QUEUE"] * MAX_QUEUE
+    full = server.post("run", json={"input": image_job})
+    assert (full.status_code, full.json()) == (
+        429,
+        {"error": f"the queue is full ({MAX_QUEUE} jobs wait); try again later"},
+    )
+    assert server.post("purge-queue").json() == {"removed": MAX_QUEUE, "status": "completed"}
     for job_id in waiting:
         answer = server.status(job_id)
         assert answer["status"] == "CANCELLED"
