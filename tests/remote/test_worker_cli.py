@@ -108,9 +108,13 @@ def test_image_job_by_base64_answers_field_by_field_and_exits_0(remote_models):
     changed = np.abs(swapped[centre(RED_FACE)].astype(int) - target[centre(RED_FACE)].astype(int)).max()
     kept = np.abs(swapped[centre(GREEN_FACE)].astype(int) - target[centre(GREEN_FACE)].astype(int)).max()
     assert changed > 30 and kept <= 12  # the larger (red) face swapped, the green one left (JPEG aside)
-    # FaceDeck's own log: the models loaded once at start-up, then the job
-    assert "worker: ok; provider cpu" in result.stderr
-    assert "job local_test done" in result.stderr
+    # FaceDeck's own log keeps the CLI's format after the SDK's import (which would have set up
+    # the root logger its way): the models loaded once at start-up, then the job
+    prefix = "INFO facedeck.remote.worker: "
+    ours = [line[len(prefix) :] for line in result.stderr.splitlines() if line.startswith(prefix)]
+    assert len(ours) == 2, result.stderr
+    assert ours[0].startswith("FaceDeck ") and "worker: ok; provider cpu" in ours[0]
+    assert ours[1].startswith("job local_test done in ")
 
 
 def test_bad_job_exits_1_with_one_clear_error_and_no_secret(tmp_path):
@@ -199,7 +203,7 @@ def test_usage_errors_are_one_line_and_exit_2(quiet_sdk_env, tmp_path, monkeypat
     assert captured.err.splitlines() == [f"facedeck: error: {message}"]
 
 
-def test_worker_defaults_keep_what_the_user_set():
+def test_worker_defaults_keep_what_the_user_set(caplog):
     environ: dict[str, str] = {}
     worker_module.prepare_environment(environ)
     assert environ == {"RUNPOD_SKIP_AUTO_SYSTEM_CHECKS": "true", "RUNPOD_LOG_LEVEL": "INFO"}
@@ -207,3 +211,8 @@ def test_worker_defaults_keep_what_the_user_set():
     environ = dict(chosen)
     worker_module.prepare_environment(environ)
     assert environ == chosen  # the SDK reads RUNPOD_DEBUG_LEVEL when RUNPOD_LOG_LEVEL is unset
+    assert caplog.records == []
+    worker_module.prepare_environment({"RUNPOD_LOG_LEVEL": "debug"})
+    assert [record.getMessage() for record in caplog.records] == [
+        "the RunPod SDK logs at DEBUG: it prints every job's input and output, presigned URLs included"
+    ]
