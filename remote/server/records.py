@@ -87,6 +87,7 @@ class JobRecord:
         self.output = output
         self.error = error
         self.finished = time.monotonic()
+        self.input = None  # its inline media can be megabytes; the answer is all that is kept
         self.done.set()
 
     def settle_answer(self, answer: Any) -> None:
