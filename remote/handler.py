@@ -130,7 +130,25 @@ class RemoteHandler:
         CancelledError. ``progress`` is called on the event loop's thread.
         """
         started = time.perf_counter()
-        job_id = str(job.get("id", "")) if isinstance(job, Mapping) else ""
+        cancel = threading.Event()
+        relay = None
+        if progress is not None:
+            relay = ProgressRelay(progress, asyncio.get_running_loop(), self.progress_interval)
+        # parsing too runs off the event loop: decoding a large base64 medium takes a while
+        work = asyncio.ensure_future(asyncio.to_thread(self._answer, job, cancel, relay, started))
+        try:
+            return await asyncio.shield(work)
+        except asyncio.CancelledError:
+            cancel.set()
+            log.info("job %s cancelled; waiting for the engine to stop", _job_id(job))
+            await _finish(work)
+            raise
+
+    # ----- the job's thread -------------------------------------------------------------
+    def _answer(
+        self, job: Mapping[str, Any], cancel: threading.Event, relay: ProgressRelay | None, started: float
+    ) -> dict[str, Any]:
+        job_id = _job_id(job)
         try:
             request = parse_request(
                 job.get("input") if isinstance(job, Mapping) else None,
@@ -142,22 +160,8 @@ class RemoteHandler:
             return answers.failure(error)
         if isinstance(request, HealthRequest):
             return self.health()
-        cancel = threading.Event()
-        relay = (
-            None
-            if progress is None
-            else ProgressRelay(progress, asyncio.get_running_loop(), self.progress_interval)
-        )
-        work = asyncio.ensure_future(asyncio.to_thread(self._run, request, job_id, cancel, relay, started))
-        try:
-            return await asyncio.shield(work)
-        except asyncio.CancelledError:
-            cancel.set()
-            log.info("job %s cancelled; waiting for the engine to stop", job_id)
-            await _finish(work)
-            raise
+        return self._run(request, job_id, cancel, relay, started)
 
-    # ----- the job's thread -------------------------------------------------------------
     def _run(
         self,
         request: WireJob,
@@ -264,6 +268,10 @@ class RemoteHandler:
                 self.storage.remove(stored.key)  # cancelled meanwhile: leave nothing behind
                 raise JobCancelled("cancelled while the result was uploaded; it was removed")
         return stored.describe(fmt)
+
+
+def _job_id(job: Any) -> str:
+    return str(job.get("id", "")) if isinstance(job, Mapping) else ""
 
 
 def _object_name(job_id: str, fmt: str) -> str:

@@ -97,9 +97,9 @@ def test_progress_is_throttled(make_handler, remote_media, s3_server):
     )
     answer, updates = run_with_progress(handler, payload)
     assert answer["frames"] == 240
-    times = [at for at, _ in updates[:-1]]  # the final update is always sent
-    assert len(updates) >= 2
-    assert all(later - earlier >= 0.15 for earlier, later in zip(times, times[1:], strict=False))
+    # at most one update per interval while the engine runs, and the final one; 240 frames
+    # would make 240 without the throttle
+    assert 2 <= len(updates) <= answer["timings"]["engine"] / 0.2 + 2
     done = [update["done"] for _, update in updates]
     assert done == sorted(done) and done[-1] == 240
 
