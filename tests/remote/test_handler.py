@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import json
 import logging
 import threading
 import time
@@ -40,6 +41,7 @@ def run(handler, payload, job_id="job-1"):
 
 def assert_image_answer(answer, target_png: bytes, *, fetched: bool) -> np.ndarray:
     """Every field of a successful image answer; returns the decoded output."""
+    assert json.loads(json.dumps(answer)) == answer  # plain JSON: RunPod drops anything else
     assert set(answer) == SUCCESS_KEYS, answer
     assert answer["kind"] == "image"
     assert answer["faces_found"] == 2 and answer["faces_swapped"] == 1  # the largest face only
@@ -109,10 +111,14 @@ def test_a_url_answering_404_twice_then_200_is_retried(handler, remote_media, fi
     assert answer["timings"]["fetch"] >= 0.05 + 0.1  # the two waits before the retries
 
 
-def test_a_url_that_keeps_failing_or_refuses_is_one_clear_error(handler, remote_media, file_server, unique):
+def test_a_url_that_keeps_failing_or_refuses_is_one_clear_error(
+    handler, remote_media, file_server, unique, caplog
+):
     gone = file_server.add(f"/{unique}/gone.png?token=s3cr3t", b"", [Status(503)] * 4)
-    answer = run(handler, image_input(media(data=remote_media.bytes("source")), media(url=gone)))
+    with caplog.at_level(logging.DEBUG):  # urllib3 logs each request's URL at DEBUG
+        answer = run(handler, image_input(media(data=remote_media.bytes("source")), media(url=gone)))
     assert answer == {"error": "gone.png: download failed (HTTP 503 after 4 tries)", "code": "input"}
+    assert "gone.png" in caplog.text and "s3cr3t" not in caplog.text
     forbidden = file_server.add(f"/{unique}/private.png", b"", [Status(403)])
     answer = run(handler, image_input(media(data=remote_media.bytes("source")), media(url=forbidden)))
     assert answer == {"error": "private.png: download failed (HTTP 403)", "code": "input"}
