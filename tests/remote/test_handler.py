@@ -138,11 +138,27 @@ def test_a_url_to_a_huge_file_is_cut_off_at_the_cap(
     assert record.bytes_sent < len(huge)  # the client hung up instead of reading it all
 
 
-def test_a_non_image_posing_as_jpg_is_judged_by_its_bytes(handler, remote_media, file_server, unique):
-    url = file_server.add(f"/{unique}/holiday.jpg", remote_media.not_an_image)
+SVG = b'<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><rect width="10" height="10"/></svg>'
+
+
+@pytest.mark.parametrize(
+    ("name", "body", "expected"),
+    [
+        (
+            "holiday.jpg",
+            b"<html><body>this is not a picture</body></html>\n" * 20,
+            "holiday.jpg: not a supported image",
+        ),
+        ("logo.png", SVG, "logo.png: not a supported image"),  # vector images were never accepted
+    ],
+)
+def test_a_non_image_posing_as_an_image_is_judged_by_its_bytes(
+    handler, remote_media, file_server, unique, name, body, expected
+):
+    url = file_server.add(f"/{unique}/{name}", body)
     answer = run(handler, image_input(media(data=remote_media.bytes("source")), media(url=url)))
     assert set(answer) == {"error", "code"} and answer["code"] == "input"
-    assert answer["error"].startswith("holiday.jpg: not a supported image")
+    assert answer["error"].startswith(expected), answer
 
 
 def test_an_unknown_field_is_named(handler, remote_media):
