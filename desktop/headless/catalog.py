@@ -20,7 +20,7 @@ COMMANDS: dict[str, Command] = {
     ),
     "models": Command("list, download, verify, import and remove model files"),
     "worker": Command("run as a RunPod serverless worker (what the worker image starts)"),
-    "serve": Command("serve swap jobs over HTTP with RunPod's v2 queue API (self-hosted)"),
+    "serve": Command("serve swap jobs over HTTP with RunPod's v2 queue API, on your own machine"),
 }
 
 
