@@ -1,7 +1,7 @@
 """The RunPod serverless worker: the only module that imports the ``runpod`` SDK.
 
 ``facedeck --headless worker`` (the image's CMD) calls :func:`run_worker`. The SDK is
-imported inside it, never at the top: it is heavy (~750 modules, ~1.5 s) and the ``worker``
+imported inside it, never at the top: it is heavy (~680 modules, ~1.7 s to import here) and the ``worker``
 extra may be missing, so ``--help`` and every other command stay light.
 
 Facts about runpod 1.12 this module relies on (read in ``runpod/serverless/``):
@@ -18,9 +18,11 @@ Facts about runpod 1.12 this module relies on (read in ``runpod/serverless/``):
   loop until SIGTERM.
 - ``rp_job.run_job`` awaits the handler's return value when it is awaitable. A returned
   dict's "error" is popped into the job's error (the job is FAILED) and its other keys stay as
-  the job's "output" next to it (our "code" and "fields" reach the caller that way). A raised
-  Exception becomes an error string holding the traceback, hostname and worker id, so the
-  handler below never lets one out. ``CancelledError`` passes through.
+  the job's "output" next to it (our "code" and "fields" reach the caller that way; the SDK's
+  --rp_serve_api test server drops them and answers the error alone). A "refresh_worker" key
+  would be popped too and restart the worker after the job: FaceDeck's answers have none. A
+  raised Exception becomes an error string holding the traceback, hostname and worker id,
+  so the handler below never lets one out. ``CancelledError`` passes through.
 - A cancel or an execution timeout arrives on the stop channel and cancels the job's asyncio
   task (``JobScaler.stop_job``): the awaiting ``RemoteHandler.handle`` then stops the engine
   within a frame and removes partial outputs before re-raising.
