@@ -107,10 +107,12 @@ def runpod_side() -> Iterator[Recorder]:
 def sdk(runpod_side: Recorder) -> Iterator[Any]:
     """``runpod.serverless`` imported as the worker imports it, posting to the loopback server."""
     patch = pytest.MonkeyPatch()
-    for name in ("RUNPOD_LOG_LEVEL", "RUNPOD_DEBUG_LEVEL", "RUNPOD_WEBHOOK_GET_JOB"):
+    defaults: dict[str, str] = {}
+    worker_module.prepare_environment(defaults)  # the worker's defaults, set here through patch
+    for name in ("RUNPOD_DEBUG_LEVEL", "RUNPOD_WEBHOOK_GET_JOB", "RUNPOD_WEBHOOK_POST_OUTPUT"):
         patch.delenv(name, raising=False)
-    patch.setenv("RUNPOD_SKIP_AUTO_SYSTEM_CHECKS", "true")
-    worker_module.prepare_environment(__import__("os").environ)  # the worker's defaults, undone below
+    for name, value in defaults.items():
+        patch.setenv(name, value)
     serverless = worker_module.import_sdk()
     from runpod.serverless.modules import rp_http
 
