@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import base64
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -166,11 +167,16 @@ def test_health_from_test_input_json_with_models_missing_answers(tmp_path):
 # ----- usage errors: one line, exit 2, before any model is loaded (in-process) --------------
 @pytest.fixture
 def quiet_sdk_env(monkeypatch):
-    """The SDK's variables as the worker would set them, restored after the test."""
+    """The SDK's variables as the worker would set them, and the log level the worker command
+    sets for FaceDeck's logger, all restored after the test."""
     monkeypatch.setenv("RUNPOD_SKIP_AUTO_SYSTEM_CHECKS", "true")
     monkeypatch.setenv("RUNPOD_LOG_LEVEL", "INFO")
     monkeypatch.delenv("RUNPOD_WEBHOOK_GET_JOB", raising=False)
     monkeypatch.delenv("RUNPOD_REALTIME_PORT", raising=False)
+    facedeck_logger = logging.getLogger("facedeck")
+    level = facedeck_logger.level
+    yield
+    facedeck_logger.setLevel(level)  # setLevel, not the attribute: loggers cache their answers
 
 
 @pytest.mark.parametrize(
