@@ -19,6 +19,7 @@ COMMANDS: dict[str, Command] = {
         "check this machine: Python, onnxruntime and providers, PyAV and video encoders, models"
     ),
     "models": Command("list, download, verify, import and remove model files"),
+    "live": Command("swap faces live from a camera, stream or clip into a recording or a virtual camera"),
 }
 
 
