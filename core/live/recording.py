@@ -8,11 +8,13 @@ only on :meth:`RecordingSink.stop` (:class:`AtomicOutput`), through the core's
 :class:`VideoWriter`, marked as synthetic media.
 
 Encoding runs on a worker thread behind a bounded queue, because x264 can cost more than a
-frame period: measured on 2 cores, ``veryfast`` took a median 8 ms per 720p frame and
-16 ms per 1080p frame, with peaks of 70-150 ms. ``write`` only checks and queues the
-frame (a copy, about a millisecond at 1080p); when the encoder falls behind by a full
-queue, a frame is dropped (counted, and the recording's timestamps keep the gap honest)
-rather than holding up the live loop.
+frame period: measured on 2 cores, encoding in the caller took a median 8 ms per 720p
+frame and 16 ms per 1080p frame with ``veryfast`` (peaks of 70-150 ms), 10 ms at 1080p
+with ``ultrafast``. ``write`` only checks and queues the frame (a copy: a median 0.3 ms at
+720p, 0.7 ms at 1080p); when the encoder falls behind by a full queue, a frame is dropped
+(counted, and the recording's timestamps keep the gap honest) rather than holding up the
+live loop. The default x264 preset is ``superfast``: the swap shares the CPU, and at
+1080p ``veryfast`` already dropped frames on 2 busy cores.
 """
 
 from __future__ import annotations
@@ -44,12 +46,12 @@ _JOIN_SECONDS = 30.0  # the encoder finishing its queue (and x264 its look-ahead
 def live_encoder_settings(container_format: str) -> EncoderSettings:
     """Encoder settings fit for real time: fast presets, no audio (a camera has none here).
 
-    h264 ``veryfast`` (NVENC when there is one, which ignores x264 preset names); WebM
-    cannot hold h264, so VP9 at its fastest ``cpu-used``.
+    h264 ``superfast`` at the default quality (NVENC when there is one; it ignores x264
+    preset names); WebM cannot hold h264, so VP9 at its fastest ``cpu-used``.
     """
     if container_format == "webm":
         return EncoderSettings(codec="vp9", preset="8", audio=False)
-    return EncoderSettings(codec="h264", preset="veryfast", audio=False)
+    return EncoderSettings(codec="h264", preset="superfast", audio=False)
 
 
 class RecordingSink:

@@ -203,3 +203,40 @@ def test_an_encoder_failure_reaches_write_and_stop(tmp_path: Path, monkeypatch: 
     with pytest.raises(LiveError, match="Input/output error"):
         sink.stop()
     assert leftovers(tmp_path) == []
+
+
+@pytest.mark.parametrize("suffix, codec", [(".mp4", "h264"), (".webm", "vp9")])
+def test_the_default_settings_suit_each_container(tmp_path: Path, suffix: str, codec: str) -> None:
+    output = tmp_path / f"take{suffix}"
+    sink = RecordingSink(output, queue_size=64)  # the real-time defaults
+    sink.start(INFO)
+    for index, offset in enumerate(OFFSETS[:4]):
+        sink.write(live_frame(index, START + offset))
+    sink.stop()
+    with av.open(str(output)) as container:
+        stream = container.streams.video[0]
+        assert stream.codec_context.name == codec
+        assert not container.streams.audio
+        assert len(list(container.decode(video=0))) == 4
+
+
+def test_a_frame_is_kept_as_it_was_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A source may reuse its capture buffer: the recording keeps the picture of the moment."""
+    release = threading.Event()
+    original = VideoWriter.write_frame
+
+    def late_write(self: VideoWriter, *args: object, **kwargs: object) -> None:
+        release.wait(10)
+        original(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(VideoWriter, "write_frame", late_write)
+    output = tmp_path / "take.mkv"
+    sink = RecordingSink(output, FAST)
+    sink.start(INFO)
+    buffer = np.full((HEIGHT, WIDTH, 3), 200, np.uint8)
+    sink.write(live_frame(0, START, buffer))
+    buffer[:] = 0  # the source fills its buffer with the next frame before the encoder ran
+    release.set()
+    sink.stop()
+    _, images, _ = decoded(output)
+    assert abs(float(images[0].mean()) - 200) < 3
