@@ -63,6 +63,7 @@ def window_threads(window) -> list:
     threads = [window.preview.worker, window.preview.faces_worker, window.preview.output_worker]
     if window.jobs.worker is not None:
         threads.append(window.jobs.worker)
+    threads += window.live.threads()  # live mode's start/watch, session and camera-list workers
     return threads
 
 
