@@ -71,7 +71,10 @@ def open_source(
     if text.startswith("/dev/"):
         if not os.path.exists(text):
             raise LiveError(f"there is no camera {text}{_found()}")
-        return CameraSource(text, width=width, height=height, fps=fps, mirror=mirror, name=f"camera {text}")
+        node = re.fullmatch(r"/dev/video(\d+)", text)
+        label = _sysfs_name(int(node.group(1))) if node and sys.platform.startswith("linux") else None
+        name = f"camera {text} ({label})" if label else f"camera {text}"
+        return CameraSource(text, width=width, height=height, fps=fps, mirror=mirror, name=name)
     path = Path(text).expanduser()
     if path.is_dir():
         raise LiveError(f"{text} is a folder, not a video file", path=text)

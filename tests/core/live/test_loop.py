@@ -3,6 +3,7 @@ and live goes on, only the source (or stop()) ends it, and nothing is left runni
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 
@@ -140,7 +141,8 @@ def test_a_slow_engine_drops_frames_instead_of_queueing_them(library, tmp_path, 
     assert np.percentile(latencies, 95) < 0.5, latencies
 
 
-def test_a_failing_frame_is_counted_and_live_goes_on(models, library, clip, no_threads_left):
+def test_a_failing_frame_is_counted_and_live_goes_on(models, library, clip, no_threads_left, caplog):
+    caplog.set_level(logging.DEBUG, logger="facedeck.core.live.loop")
     sink = CollectingSink()
     source = Lockstep(SomeFramesBroken(FileSource(clip), bad={3, 4, 8}), sink)
     loop = LiveLoop(source, stream_of(library), [sink])
@@ -154,6 +156,10 @@ def test_a_failing_frame_is_counted_and_live_goes_on(models, library, clip, no_t
     stats = loop.stats()
     assert stats.errors == 3 and stats.last_error and stats.processed == 12
     np.testing.assert_allclose(face_centre(sink.frames[-1].image), painted(models, YELLOW), atol=6)
+    # each failure is in the debug log; a warning says it once, not once a frame
+    records = [record for record in caplog.records if record.name == "facedeck.core.live.loop"]
+    assert [record.levelno for record in records].count(logging.WARNING) == 1
+    assert [record.levelno for record in records].count(logging.DEBUG) == 3
 
 
 def test_use_switches_the_source_face_within_a_few_frames(models, library, clip, no_threads_left):
