@@ -79,7 +79,7 @@ class LiveLoop:
       end, ``ended_reason`` None) or raising LiveError (``ended_reason`` is its message);
       besides ``max_frames``, ``stop()`` and a bug in processing (see the module notes).
     - ``on_stats`` is called from the processing thread about every ``stats_every`` seconds
-      (and once at the end) with the figures of the last window.
+      (and once at the end) with the figures of the last window (``max(1 s, stats_every)``).
     """
 
     def __init__(
