@@ -56,8 +56,8 @@ how it ends:
 exit statuses: 0 the source ended, --duration or --max-frames reached; 130 stopped by
 Ctrl-C (129 SIGHUP, 143 SIGTERM, as shells count signals), after a clean finish (the
 recording is complete); 1 the camera, stream, recording or virtual camera failed; 2 bad
-option, input or output; 3 no face in a source photo; 4 models missing or unusable;
-5 onnxruntime or provider."""
+option, input or output (a --camera that names no file, index or device here); 3 no
+face in a source photo; 4 models missing or unusable; 5 onnxruntime or provider."""
 
 
 def bounded(low: float, high: float, parse: type = int) -> Callable[[str], float]:

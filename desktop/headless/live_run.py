@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
 
-from ...core.errors import FieldProblem, InvalidJobError, OutputError
+from ...core.errors import FieldProblem, InputError, InvalidJobError, OutputError
 from ...core.faces.options import SelectionMode, SwapOptions
 from ...core.jobs.assignment import build_session
 from ...core.jobs.inputs import JobInputs
@@ -110,9 +110,19 @@ def run_live(args: argparse.Namespace, selection: SelectionMode) -> int:
     # a clip played as the camera, and the photos, are inputs a recording must never replace
     inputs = [*photos, *([args.camera] if os.path.isfile(args.camera) else [])]
     record = recording_path(args.record, inputs) if args.record is not None else None
-    source = open_source(
-        args.camera, width=args.width, height=args.height, fps=args.fps, mirror=args.mirror, loop=args.loop
-    )
+    try:
+        source = open_source(
+            args.camera,
+            width=args.width,
+            height=args.height,
+            fps=args.fps,
+            mirror=args.mirror,
+            loop=args.loop,
+        )
+    except LiveError as error:
+        # --camera names nothing there (no such file, index or device): a bad input, status 2
+        # like swap's; a camera that exists but fails once opened stays a LiveError (status 1)
+        raise InputError(error.message, path=error.path) from None
     faces = face_assignment(args)
     check_photos(faces)
     options = swap_options(args, selection)
@@ -154,7 +164,7 @@ def drive(
 ) -> int:
     """Start the loop, wait for its end, stop it cleanly whatever happens; the exit status."""
     stopped_by: KeyboardInterrupt | None = None
-    started = time.monotonic()
+    started: float | None = None
     try:
         info = loop.start()  # LiveError: no such camera, no virtual camera, a bad output
         started = time.monotonic()
@@ -170,8 +180,12 @@ def drive(
     finally:
         with holding_signals():  # a second Ctrl-C must not cut the recording's finish short
             loop.stop()
-            loop.wait(FINISH_TIMEOUT)
+            if started is not None:  # (a loop that failed to start has nothing to finish)
+                loop.wait(FINISH_TIMEOUT)
             reporter.close()
+    if started is None:  # interrupted while the source opened: nothing ran, nothing to sum up
+        assert stopped_by is not None
+        raise stopped_by
     ended = time.monotonic()
     stats = loop.stats()
     recording = next((sink for sink in sinks if isinstance(sink, RecordingSink)), None)
