@@ -129,6 +129,7 @@ class MainWindow(QMainWindow):
             self.run_panel,
             self.preview_panel,
             self.log_panel.toggleViewAction(),
+            self.live_panel,
         )
         self.menus = WindowMenus(self.menuBar(), targets, self)
 

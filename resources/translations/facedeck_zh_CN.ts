@@ -327,7 +327,7 @@
         <translation>执行设备：{0}</translation>
     </message>
     <message>
-        <location line="+134"/>
+        <location line="+135"/>
         <source>Models missing in {0}: {1}. Swapping needs them; get them in the models dialog.</source>
         <translation>{0} 中缺少模型：{1}。换脸需要这些模型；请在模型对话框中获取。</translation>
     </message>
@@ -1183,7 +1183,7 @@ face {1}</source>
 <context>
     <name>WindowMenus</name>
     <message>
-        <location filename="../../desktop/gui/menus.py" line="+68"/>
+        <location filename="../../desktop/gui/menus.py" line="+70"/>
         <source>&amp;File</source>
         <translation>文件(&amp;F)</translation>
     </message>
@@ -1203,7 +1203,7 @@ face {1}</source>
         <translation>关于 FaceDeck(&amp;A)</translation>
     </message>
     <message>
-        <location line="+29"/>
+        <location line="+32"/>
         <source>&amp;Open target…</source>
         <translation>打开目标(&amp;O)…</translation>
     </message>
@@ -1223,7 +1223,7 @@ face {1}</source>
         <translation>开始(&amp;T)</translation>
     </message>
     <message>
-        <location line="+3"/>
+        <location line="+2"/>
         <source>&amp;Cancel job</source>
         <translation>取消任务(&amp;C)</translation>
     </message>
@@ -1268,7 +1268,7 @@ face {1}</source>
         <translation>日志(&amp;L)</translation>
     </message>
     <message>
-        <location line="+43"/>
+        <location line="+57"/>
         <source>About FaceDeck</source>
         <translation>关于 FaceDeck</translation>
     </message>

@@ -267,3 +267,20 @@ def test_the_live_panels_show_the_remembered_setup(make_window, gui_workspace):
     finally:
         window.shutdown()
         window.deleteLater()
+
+
+def test_the_start_action_starts_and_stops_live_in_camera_mode(make_window, qtbot, gui_workspace):
+    window = make_window(gui_workspace["models"])
+    window.sources_panel.add([gui_workspace["source"]])
+    menus = window.menus
+    assert menus.save_output.isEnabled()
+    window.target_panel.set_kind(CAMERA)
+    window.camera_panel.use_source(gui_workspace["long_clip"])
+    assert menus.start.isEnabled() and not menus.save_output.isEnabled()  # no file target needed
+    with qtbot.waitSignal(window.live.frame, timeout=WAIT_MS):
+        menus.start.trigger()  # Ctrl+Return
+    assert not window.jobs.running()
+    menus.start.trigger()
+    assert window.live.state == STOPPED
+    window.target_panel.set_kind(FILE)
+    assert not menus.start.isEnabled()  # back to the file's Start: no target yet
