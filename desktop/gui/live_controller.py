@@ -15,11 +15,13 @@ import logging
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QStandardPaths, Signal, Slot
+from PySide6.QtCore import QObject, QStandardPaths, QThread, Signal, Slot
 
 from ...core.errors import FaceDeckError, UsageError
+from ...core.live.recording import RecordingSink
 from ...core.live.sources import CameraInfo
 from ...core.live.types import FrameSink, LiveError, LiveStats, SourceInfo
+from ...core.live.virtual_camera import VirtualCameraSink
 from ...core.models.library import ModelLibrary
 from ..errors import cli_message
 from ..job_document import OPTIONS, SELECTION, SOURCES, TARGET, JobDocument
@@ -42,6 +44,21 @@ REBUILD_ON = frozenset({SOURCES, SELECTION, OPTIONS, TARGET})
 
 def recording_name(now: float | None = None) -> str:
     return time.strftime("facedeck-live-%Y%m%d-%H%M%S.mp4", time.localtime(now))
+
+
+def recording_path(folder: str | None) -> Path:
+    """A new recording's path: in ``folder`` (None: the Videos folder, made if missing), a free name."""
+    if folder is None:
+        where = Path(default_record_folder())
+        where.mkdir(parents=True, exist_ok=True)  # a fresh account may have no Videos folder yet
+    else:
+        where = Path(folder)
+    name = recording_name()
+    path, number = where / name, 1
+    while path.exists():  # two recordings in one second
+        number += 1
+        path = where / f"{name[: -len('.mp4')]}-{number}.mp4"
+    return path
 
 
 def default_record_folder() -> str:
@@ -111,9 +128,9 @@ class LiveController(QObject):
         self._stale_session = False  # an edit came while starting: rebuild once live
         document.subscribe(self._document_changed)
 
-    def threads(self) -> list:
+    def threads(self) -> list[QThread]:
         """Every QThread this controller may have running (for the tests' leak check)."""
-        found = [self.session_worker]
+        found: list[QThread] = [self.session_worker]
         found += [thread for thread in (self.worker, self.camera_worker) if thread is not None]
         return found
 
@@ -225,7 +242,8 @@ class LiveController(QObject):
     @Slot()
     def _frame_waiting(self) -> None:
         frame = self.sink.take()
-        if frame is None or self.state != LIVE:
+        # the first frames may come before the worker's "live" signal: they are shown too
+        if frame is None or self.state == STOPPED:
             return  # taken already, or a frame left over from a run that was stopped
         self.shown += 1
         self.frame.emit(frame)
@@ -289,17 +307,17 @@ class LiveController(QObject):
             return
         loop = self.worker.loop
         if on and self.recorder is None:
-            from ...core.live.recording import RecordingSink
-
-            folder = self.document.live.record_folder or default_record_folder()
-            path = str(Path(folder) / recording_name())
             try:
-                sink = RecordingSink(path)
+                path = str(recording_path(self.document.live.record_folder))
+                source = self.document.live.source
+                # a video played as the camera is never overwritten by its own recording
+                sink = RecordingSink(path, inputs=[source] if Path(source).is_file() else [])
                 loop.add_sink(sink)
             except FaceDeckError as error:
-                self.want_recording = False
-                self.error.emit(cli_message(error))
-                self.recordingChanged.emit(False, cli_message(error))
+                self._recording_failed(cli_message(error))
+                return
+            except OSError as error:  # the Videos folder could not be made
+                self._recording_failed(f"cannot record: {error.strerror or error}: {error.filename}")
                 return
             self.recorder, self.recording_path = sink, path
             self.recordingChanged.emit(True, self.tr("Recording to {0}").format(path))
@@ -313,14 +331,17 @@ class LiveController(QObject):
                 return
             self.recordingChanged.emit(False, self.tr("Recording saved: {0}").format(self.recording_path))
 
+    def _recording_failed(self, message: str) -> None:
+        self.want_recording = False
+        self.error.emit(message)
+        self.recordingChanged.emit(False, message)
+
     def set_virtual_camera(self, on: bool) -> None:
         self.want_virtual_camera = on
         if self.state != LIVE or self.worker is None or self.worker.loop is None:
             return
         loop = self.worker.loop
         if on and self.virtual_camera is None:
-            from ...core.live.virtual_camera import VirtualCameraSink
-
             try:
                 sink = VirtualCameraSink()
                 loop.add_sink(sink)

@@ -185,18 +185,18 @@
 <context>
     <name>LiveController</name>
     <message>
-        <location filename="../../desktop/gui/live_controller.py" line="+165"/>
-        <location line="+149"/>
+        <location filename="../../desktop/gui/live_controller.py" line="+182"/>
+        <location line="+150"/>
         <source>Recording saved: {0}</source>
         <translation>录像已保存：{0}</translation>
     </message>
     <message>
-        <location line="-107"/>
+        <location line="-108"/>
         <source>The source ended</source>
         <translation>视频源已结束</translation>
     </message>
     <message>
-        <location line="+98"/>
+        <location line="+99"/>
         <source>Recording to {0}</source>
         <translation>正在录像到 {0}</translation>
     </message>

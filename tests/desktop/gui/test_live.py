@@ -38,9 +38,8 @@ def go_live(window, qtbot, clip: str, sources: list[str], *, repeat: bool = Fals
     window.target_panel.set_kind(CAMERA)
     window.camera_panel.use_source(clip)
     window.camera_panel.repeat.setChecked(repeat)
-    with qtbot.waitSignal(window.live.frame, timeout=WAIT_MS):
+    with qtbot.waitSignals([window.live.started, window.live.frame], timeout=WAIT_MS):
         window.live_panel.start.click()
-    assert window.live.state == LIVE
 
 
 def loop_threads() -> list[threading.Thread]:
@@ -130,11 +129,13 @@ def test_recording_writes_a_marked_file_when_live_stops(make_window, qtbot, gui_
 
 def test_the_virtual_camera_without_a_device_says_why_and_unchecks(make_window, qtbot, gui_workspace):
     pytest.importorskip("pyvirtualcam")
+    from facedeck.core.live.virtual_camera import setup_hint
+
     window = make_window(gui_workspace["models"])
     go_live(window, qtbot, gui_workspace["long_clip"], [gui_workspace["source"]], repeat=True)
     window.live_panel.virtual_camera.setChecked(True)  # no v4l2loopback device in here
     assert not window.live_panel.virtual_camera.isChecked()
-    assert "v4l2loopback" in window.last_error
+    assert setup_hint() in window.last_error  # what to install on this system
     assert window.live.state == LIVE  # the preview goes on
     stop_live(window, qtbot)
 
@@ -284,3 +285,24 @@ def test_the_start_action_starts_and_stops_live_in_camera_mode(make_window, qtbo
     assert window.live.state == STOPPED
     window.target_panel.set_kind(FILE)
     assert not menus.start.isEnabled()  # back to the file's Start: no target yet
+
+
+def test_a_recording_that_cannot_start_says_why_and_unchecks(make_window, qtbot, gui_workspace, tmp_path):
+    window = make_window(gui_workspace["models"])
+    window.document.set_live(record_folder=str(tmp_path / "no-such-folder"))
+    go_live(window, qtbot, gui_workspace["long_clip"], [gui_workspace["source"]], repeat=True)
+    window.live_panel.record.setChecked(True)
+    assert not window.live_panel.record.isChecked() and window.live.recorder is None
+    assert "no-such-folder" in window.last_error
+    assert window.live.state == LIVE  # the preview goes on
+    stop_live(window, qtbot)
+
+
+def test_recordings_never_overwrite_one_another(tmp_path):
+    from facedeck.desktop.gui.live_controller import recording_path
+
+    first = recording_path(str(tmp_path))
+    first.touch()
+    second = recording_path(str(tmp_path))
+    assert second != first and second.parent == tmp_path and not second.exists()
+    assert second.name.startswith("facedeck-live-") and second.suffix == ".mp4"
