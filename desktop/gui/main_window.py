@@ -164,6 +164,7 @@ class MainWindow(QMainWindow):
         self.live_panel.virtualCameraToggled.connect(live.set_virtual_camera)
         live.stateChanged.connect(self._live_state)
         live.started.connect(self.live_panel.show_started)
+        live.started.connect(self.error_line.clear)  # an earlier failed start is over
         live.stopped.connect(self.live_panel.show_stopped)
         live.frame.connect(self.preview_panel.show_live)
         live.statsChanged.connect(self._live_stats)

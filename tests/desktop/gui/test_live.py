@@ -306,3 +306,30 @@ def test_recordings_never_overwrite_one_another(tmp_path):
     second = recording_path(str(tmp_path))
     assert second != first and second.parent == tmp_path and not second.exists()
     assert second.name.startswith("facedeck-live-") and second.suffix == ".mp4"
+
+
+def test_qtmultimedia_names_the_cameras_where_it_is_installed(monkeypatch):
+    import sys
+    import types
+
+    from PySide6.QtCore import QByteArray
+
+    from facedeck.desktop.gui.live_controller import qt_cameras
+
+    class Device:
+        def __init__(self, ident: bytes, description: str) -> None:
+            self._id, self._description = ident, description
+
+        def id(self) -> QByteArray:
+            return QByteArray(self._id)
+
+        def description(self) -> str:
+            return self._description
+
+    devices = [Device(b"/dev/video0", "HD Webcam"), Device(b"@device_pnp_\\\\?\\usb#vid", "")]
+    fake = types.ModuleType("PySide6.QtMultimedia")
+    fake.QMediaDevices = types.SimpleNamespace(videoInputs=lambda: devices)  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "PySide6.QtMultimedia", fake)
+    assert qt_cameras() == [CameraInfo(0, "HD Webcam", "/dev/video0"), CameraInfo(1, "Camera 1", None)]
+    monkeypatch.setitem(sys.modules, "PySide6.QtMultimedia", None)  # not installed: ImportError
+    assert qt_cameras() is None
