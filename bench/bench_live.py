@@ -223,13 +223,13 @@ def loop_recording(clip: Path, stream: FrameStream, folder: Path) -> Row:
 
 def loop_window(clip: Path, stream: FrameStream) -> Row:
     """The window's path: WindowSink -> queued signal -> PreviewPanel.show_live on the GUI thread."""
-    from PySide6.QtCore import QEventLoop, QObject, QTimer, Slot
+    from PySide6.QtCore import QCoreApplication, QEvent, QEventLoop, QObject, QTimer, Slot
     from PySide6.QtWidgets import QApplication
 
     from facedeck.desktop.gui.live_sink import WindowSink
     from facedeck.desktop.gui.preview_panel import PreviewPanel
 
-    app = QApplication.instance() or QApplication([])
+    app = QApplication.instance() or QApplication([sys.argv[0]])
 
     class Receiver(QObject):
         """What LiveController does with a waiting frame: take it, hand it to the preview."""
@@ -240,6 +240,8 @@ def loop_window(clip: Path, stream: FrameStream) -> Row:
             self.shown: list[float] = []
             self.latencies: list[float] = []
             self.loop_latencies: list[float] = []
+            self.loop: LiveLoop | None = None
+            self.events = QEventLoop()
             sink.frameWaiting.connect(self.take)
 
         @Slot()
@@ -253,25 +255,29 @@ def loop_window(clip: Path, stream: FrameStream) -> Row:
             self.latencies.append(now - frame.captured.captured_at)
             self.loop_latencies.append(frame.latency)
 
+        @Slot()
+        def check(self) -> None:
+            if self.loop is not None and self.loop.wait(0):
+                self.events.quit()
+
     panel = PreviewPanel()
     panel.resize(1280, 560)
     panel.set_live(True)
     panel.show()
     sink = WindowSink()
     receiver = Receiver(sink, panel)
+    timer = QTimer()
+    timer.timeout.connect(receiver.check)
 
     def wait(loop: LiveLoop) -> None:
-        events = QEventLoop()
-        timer = QTimer()
-        timer.timeout.connect(lambda: events.quit() if loop.wait(0) else None)
+        receiver.loop = loop
         timer.start(20)
-        events.exec()
+        receiver.events.exec()
         timer.stop()
         app.processEvents()  # the last queued frame
 
     loop = run_loop(clip, stream, [sink], wait)
-    panel.close()
-    return Row(
+    row = Row(
         "loop + window preview",
         fps=rate(receiver.shown),
         dropped=loop.stats().dropped + sink.not_shown,
@@ -279,6 +285,12 @@ def loop_window(clip: Path, stream: FrameStream) -> Row:
         shown_latencies=receiver.latencies,
         note=f"{sink.not_shown} of the dropped: not drawn (GUI busy)",
     )
+    # Qt objects go while the application is alive, not to the collector at interpreter exit
+    panel.close()
+    for item in (timer, receiver, sink, panel):
+        item.deleteLater()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    return row
 
 
 def window_available() -> bool:

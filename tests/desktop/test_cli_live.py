@@ -1,7 +1,7 @@
 """``facedeck --headless live`` as a user runs it: a clip played as the camera, stand-in models.
 
 Most runs are in-process (``main``), which is quick; what needs a real process (a signal,
-Qt made unimportable, what ``--help`` imports) starts one.
+Qt made unimportable, what ``--help`` imports, every line a user sees on stderr) starts one.
 """
 
 from __future__ import annotations
@@ -82,9 +82,8 @@ def assert_valid_recording(path, most: int) -> list[np.ndarray]:
     frames = decode_frames(path)
     assert 0 < len(frames) <= most
     with av.open(str(path)) as container:
-        assert DIGITAL_SOURCE_TYPE in container.metadata.get("DigitalSourceType", "") + str(
-            container.metadata
-        )
+        tags = {key.lower(): value for key, value in container.metadata.items()}
+    assert tags["digitalsourcetype"] == DIGITAL_SOURCE_TYPE  # marked as synthetic media
     # swapped, not copied: the red face's centre is painted with the source's colour
     assert all(np.abs(face_centre(frame) - RED).max() > 40 for frame in frames)
     return frames
