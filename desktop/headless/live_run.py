@@ -30,7 +30,7 @@ from ...core.live.loop import LiveLoop, sink_name
 from ...core.live.recording import RecordingSink, live_encoder_settings
 from ...core.live.sources import open_source
 from ...core.live.types import FrameSink, LiveError
-from ...core.media.formats import ANIMATION_FORMATS, VIDEO_EXTENSIONS, container_format_for, listed
+from ...core.media.formats import VIDEO_EXTENSIONS, container_format_for, listed
 from ...core.media.output import check_output_location
 from ...core.models import files as model_files
 from ...core.models.library import ModelLibrary
@@ -97,8 +97,6 @@ def recording_path(text: str, inputs: list[str]) -> Path:
         raise OutputError(
             f"{path}: a recording is a video ({listed(VIDEO_EXTENSIONS)}), not {suffix}", path=str(path)
         )
-    if container_format_for(path) in ANIMATION_FORMATS:  # (none today; guards a wider VIDEO_EXTENSIONS)
-        raise OutputError(f"{path}: recordings are videos; use one of {listed(VIDEO_EXTENSIONS)}")
     return check_output_location(path, inputs)
 
 
