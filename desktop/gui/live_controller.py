@@ -111,7 +111,9 @@ class LiveController(QObject):
         self.sink.frameWaiting.connect(self._frame_waiting)
         self._statsArrived.connect(self._stats)
         self.worker: LiveWorker | None = None  # kept: a running QThread must not be collected
-        self.session_worker = SessionWorker(library)
+        # the threads are the controller's children: destroyed with the window on the GUI
+        # thread, never by a garbage collection that happens to run on another thread
+        self.session_worker = SessionWorker(library, self)
         self.session_worker.ready.connect(self._session_ready)
         self.session_worker.failed.connect(self._session_failed)
         self.session_worker.start()
@@ -152,7 +154,7 @@ class LiveController(QObject):
         self._forget_worker()
         request = LiveRequest(faces, document.options, document.tracker, document.live)
         self._generation += 1
-        worker = LiveWorker(self.library, request, self.sink, self._statsArrived.emit, self._generation)
+        worker = LiveWorker(self.library, request, self.sink, self._statsArrived.emit, self._generation, self)
         worker.live.connect(self._live)
         worker.ended.connect(self._ended)
         worker.failed.connect(self._failed)
@@ -225,8 +227,8 @@ class LiveController(QObject):
 
     @Slot(int, str)
     def _failed(self, generation: int, message: str) -> None:
-        if generation != self._generation:
-            return
+        if generation != self._generation or self.state == STOPPED:
+            return  # an older start's, or stopped by the user while starting: nothing to say
         if self.worker is not None:
             self.worker.wait()
         self.error.emit(message)
@@ -373,7 +375,7 @@ class LiveController(QObject):
         if self.camera_worker is not None:
             self.camera_worker.wait()
             self.camera_worker.deleteLater()
-        worker = CameraListWorker()
+        worker = CameraListWorker(self)
         worker.found.connect(self.camerasFound)
         worker.failed.connect(self.error)
         self.camera_worker = worker

@@ -333,3 +333,20 @@ def test_qtmultimedia_names_the_cameras_where_it_is_installed(monkeypatch):
     assert qt_cameras() == [CameraInfo(0, "HD Webcam", "/dev/video0"), CameraInfo(1, "Camera 1", None)]
     monkeypatch.setitem(sys.modules, "PySide6.QtMultimedia", None)  # not installed: ImportError
     assert qt_cameras() is None
+
+
+def test_stop_while_starting_leaves_nothing_running(make_window, qtbot, gui_workspace):
+    from PySide6.QtCore import QCoreApplication
+
+    window = make_window(gui_workspace["models"])
+    window.sources_panel.add([gui_workspace["source"]])
+    window.target_panel.set_kind(CAMERA)
+    window.camera_panel.use_source(gui_workspace["long_clip"])
+    window.live_panel.start.click()
+    assert window.live_panel.start.text() == "Stop live"
+    window.live_panel.start.click()  # before the first frame: the start is undone
+    assert window.live.state == STOPPED
+    assert not [thread for thread in loop_threads() if thread.is_alive()]
+    QCoreApplication.processEvents()  # whatever the stopped start still had queued
+    assert window.live.state == STOPPED and window.live.shown == 0
+    assert window.live_panel.status.text() == "Stopped"
