@@ -185,7 +185,7 @@
 <context>
     <name>LiveController</name>
     <message>
-        <location filename="../../desktop/gui/live_controller.py" line="+182"/>
+        <location filename="../../desktop/gui/live_controller.py" line="+184"/>
         <location line="+150"/>
         <source>Recording saved: {0}</source>
         <translation>录像已保存：{0}</translation>
@@ -327,7 +327,7 @@
         <translation>执行设备：{0}</translation>
     </message>
     <message>
-        <location line="+135"/>
+        <location line="+136"/>
         <source>Models missing in {0}: {1}. Swapping needs them; get them in the models dialog.</source>
         <translation>{0} 中缺少模型：{1}。换脸需要这些模型；请在模型对话框中获取。</translation>
     </message>
