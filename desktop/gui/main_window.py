@@ -39,6 +39,7 @@ from .menus import MenuTargets, WindowMenus
 from .models_dialog import ModelsDialog
 from .options_panel import OptionsPanel
 from .preview_panel import PreviewPanel
+from .pyside_refs import pin_singletons
 from .run_panel import RunPanel
 from .sources_panel import SourcesPanel
 from .target_panel import CAMERA, TargetPanel
@@ -55,6 +56,8 @@ class MainWindow(QMainWindow):
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
+        # before any of the window's signals: live mode emits a few per frame (pyside_refs.py)
+        pin_singletons()
         self.setWindowTitle(self.tr("FaceDeck"))
         self.library = library
         self.document = document or JobDocument()

@@ -312,7 +312,7 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../desktop/gui/main_window.py" line="+58"/>
+        <location filename="../../desktop/gui/main_window.py" line="+61"/>
         <source>FaceDeck</source>
         <translation>FaceDeck</translation>
     </message>

@@ -350,3 +350,27 @@ def test_stop_while_starting_leaves_nothing_running(make_window, qtbot, gui_work
     QCoreApplication.processEvents()  # whatever the stopped start still had queued
     assert window.live.state == STOPPED and window.live.shown == 0
     assert window.live_panel.status.text() == "Stopped"
+
+
+def test_a_long_session_of_signals_does_not_abort_the_interpreter(tmp_path):
+    """PySide6 6.12.0 on Python 3.11 over-releases True on every emit (pyside_refs.py): live
+    mode's few emits per frame would abort the window within a minute."""
+    import subprocess
+    import sys
+
+    script = tmp_path / "emits.py"
+    script.write_text(
+        "import sys\n"
+        "from PySide6.QtCore import QCoreApplication, QObject, Signal\n"
+        "from facedeck.desktop.gui.pyside_refs import pin_singletons\n"
+        "app = QCoreApplication([])\n"
+        "pin_singletons()\n"
+        "class Sender(QObject):\n"
+        "    frame = Signal(object)\n"
+        "sender = Sender()\n"
+        "for index in range(20_000):  # ten minutes of a 30 fps live session's frame signals\n"
+        "    sender.frame.emit(index)\n"
+        "print('done')\n"
+    )
+    run = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0 and run.stdout.strip() == "done", run.stderr[-500:]
