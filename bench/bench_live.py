@@ -111,24 +111,11 @@ def make_face_clip(path: Path, size: tuple[int, int], seconds: float) -> Path:
     return make_clip(path, frames=int(seconds * FPS), size=size, fps=FPS, draw=draw, audio=False, crf=18)
 
 
-SOURCE_KIND: list[str] = []  # how the runs opened their clips, for the report
-
-
 def open_file_source(path: Path) -> FrameSource:
-    """The source ``facedeck --headless live --camera FILE`` opens; the file source itself
-    while ``open_source`` is still a stub."""
+    """The source ``facedeck --headless live --camera FILE`` opens."""
     from facedeck.core.live import sources
 
-    try:
-        source = sources.open_source(str(path))
-        kind = "open_source"
-    except NotImplementedError:
-        from facedeck.core.live.file_source import FileSource
-
-        source, kind = FileSource(path), "FileSource (open_source is not implemented yet)"
-    if not SOURCE_KIND:
-        SOURCE_KIND.append(kind)
-    return source
+    return sources.open_source(str(path))
 
 
 # ----- sinks ----------------------------------------------------------------------------------
@@ -304,30 +291,12 @@ def window_available() -> bool:
     return True
 
 
-# PySide6 6.12.0 on Python < 3.12 (where None, True and False are not immortal) releases a
-# reference it does not own: measured here, every Signal.emit() takes one from True, every
-# QTimer.start() and processEvents() one from None, show_live two from None. True starts
-# with ~570 references, so the interpreter aborts ("bool_dealloc") after ~570 emits: within
-# this benchmark's window runs. Held references keep the counts off zero for the run; the
-# bug itself is upstream's and the window's to handle, not this benchmark's.
-_BALLAST: list[object] = []
-
-
 def hold_refcounts_for_pyside() -> bool:
-    from importlib.metadata import PackageNotFoundError, version
+    """The window's own guard against PySide6 6.12.0's over-release of None/True on Python
+    < 3.12 (every emit took one from True: the run aborted after ~570 emits without it)."""
+    from facedeck.desktop.gui.pyside_refs import pin_singletons
 
-    try:
-        affected = version("PySide6-Essentials") == "6.12.0" and sys.version_info < (3, 12)
-    except PackageNotFoundError:
-        return False
-    if affected:
-        import ctypes
-
-        _BALLAST.extend([True, False, None] * 1_000_000)
-        # the list itself is never freed (not even at exit, where the interpreter clears
-        # modules and the over-released counts would reach zero after all)
-        ctypes.pythonapi.Py_IncRef(ctypes.py_object(_BALLAST))
-    return affected
+    return pin_singletons()
 
 
 # ----- report ---------------------------------------------------------------------------------
@@ -409,8 +378,7 @@ def main() -> int:
             print_rows(name, rows)
             verdict(name, rows)
         library.close()
-    source = SOURCE_KIND[0] if SOURCE_KIND else "-"
-    print(f"\nsource: {source}; the window row uses the real WindowSink and PreviewPanel")
+    print("\nsource: open_source(FILE), as --camera FILE; the window row: real WindowSink and PreviewPanel")
     return 0
 
 

@@ -28,6 +28,8 @@ EXIT_CODES = {
     "provider": 5,
     "runtime_install": 5,
     "download": 6,
+    # a camera, stream, recording or virtual camera that failed: the live command's help says 1
+    "live": 1,
     "cancelled": EXIT_INTERRUPTED,
 }
 

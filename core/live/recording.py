@@ -239,7 +239,8 @@ class RecordingSink:
 
     def _fail(self, reason: str) -> None:
         self._failure = " ".join(reason.split())
-        log.warning("recording stopped: %s", self._failure)
+        # debug: write() and stop() raise this reason, and whoever runs the loop reports it once
+        log.debug("recording stopped: %s", self._failure)
         self._discard_queued()  # frees a blocked stop() and the memory
 
     def _discard_queued(self) -> None:

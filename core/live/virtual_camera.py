@@ -110,7 +110,7 @@ def open_pyvirtualcam(
             width, height, fps, fmt=pyvirtualcam.PixelFormat.BGR, device=device, backend=backend
         )
     except RuntimeError as error:
-        log.warning("pyvirtualcam could not open a camera: %s", " | ".join(str(error).splitlines()))
+        log.debug("pyvirtualcam could not open a camera: %s", " | ".join(str(error).splitlines()))
         raise device_error(str(error), device) from None
     return camera
 
@@ -156,7 +156,7 @@ class VirtualCameraSink:
         try:
             camera = self._factory(info.width, info.height, fps, device=self._wanted, backend=self._backend)
         except RuntimeError as error:  # a factory that raises pyvirtualcam's own errors
-            log.warning("the virtual camera could not open: %s", " | ".join(str(error).splitlines()))
+            log.debug("the virtual camera could not open: %s", " | ".join(str(error).splitlines()))
             raise device_error(str(error), self._wanted, self._platform) from None
         self._camera = camera
         self._shape = (info.height, info.width, 3)
