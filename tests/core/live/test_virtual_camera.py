@@ -8,6 +8,7 @@ pyvirtualcam on this Linux machine, which has no v4l2loopback device.
 
 from __future__ import annotations
 
+import logging
 import subprocess
 import sys
 from pathlib import Path
@@ -119,6 +120,7 @@ def test_a_frame_of_another_size_is_refused() -> None:
 def test_no_device_says_what_to_install_for_the_system(
     platform: str, reason: str, expected: list[str], caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.DEBUG, logger="facedeck.core.live.virtual_camera")
     sink = VirtualCameraSink(camera_factory=Factory(reason), platform=platform)
     with pytest.raises(LiveError) as caught:
         sink.start(INFO)
@@ -126,7 +128,7 @@ def test_no_device_says_what_to_install_for_the_system(
     assert message.startswith("no virtual camera device found; ") and "\n" not in message
     for words in expected:
         assert words in message
-    assert reason.splitlines()[0] in caplog.text  # pyvirtualcam's own reason stays in the log
+    assert reason.splitlines()[0] in caplog.text  # pyvirtualcam's own reason stays in the debug log
     assert sink.device is None
 
 
@@ -193,6 +195,7 @@ def test_an_unknown_backend_is_named() -> None:
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the v4l2loopback message is Linux's")
 def test_real_pyvirtualcam_without_a_device_gives_the_linux_advice(caplog: pytest.LogCaptureFixture) -> None:
     pytest.importorskip("pyvirtualcam")
+    caplog.set_level(logging.DEBUG, logger="facedeck.core.live.virtual_camera")
     sink = VirtualCameraSink()
     try:
         sink.start(INFO)
