@@ -4,7 +4,9 @@ frames; recording, the virtual camera, the end of a source and closing the windo
 
 from __future__ import annotations
 
+import sys
 import threading
+import traceback
 
 import av
 import numpy as np
@@ -38,8 +40,20 @@ def go_live(window, qtbot, clip: str, sources: list[str], *, repeat: bool = Fals
     window.target_panel.set_kind(CAMERA)
     window.camera_panel.use_source(clip)
     window.camera_panel.repeat.setChecked(repeat)
-    with qtbot.waitSignals([window.live.started, window.live.frame], timeout=WAIT_MS):
+    signals = [window.live.started, window.live.frame]
+    with qtbot.waitSignals(signals, timeout=WAIT_MS, raising=False) as blocker:
         window.live_panel.start.click()
+    # a start that never comes: say where every thread stood, so a rare hang can be traced
+    assert blocker.signal_triggered, f"live did not start (state {window.live.state}):\n{thread_stacks()}"
+
+
+def thread_stacks() -> str:
+    """Every thread running Python code (QThreads included, which threading may not list)."""
+    names = {thread.ident: thread.name for thread in threading.enumerate()}
+    return "\n".join(
+        f"--- {names.get(ident, ident)}\n{''.join(traceback.format_stack(frame))}"
+        for ident, frame in sys._current_frames().items()
+    )
 
 
 def loop_threads() -> list[threading.Thread]:
