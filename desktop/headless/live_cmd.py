@@ -10,7 +10,6 @@ in :func:`run`, when the loop really runs (``live_run``).
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
 
 from ...core.errors import UsageError
 from ...core.faces.options import SelectionMode
@@ -60,22 +59,6 @@ option, input or output (a --camera that names no file, index or device here); 3
 face in a source photo; 4 models missing or unusable; 5 onnxruntime or provider."""
 
 
-def bounded(low: float, high: float, parse: type = int) -> Callable[[str], float]:
-    """An argparse ``type``: a number from ``low`` to ``high``."""
-    kind = "a whole number" if parse is int else "a number"
-
-    def convert(text: str) -> float:
-        try:
-            value = parse(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not {kind}") from None
-        if not low <= value <= high:
-            raise argparse.ArgumentTypeError(f"{text} is out of range ({low:g} to {high:g})")
-        return value
-
-    return convert
-
-
 def duration(text: str) -> float:
     seconds = swap_args.time_value(text)
     if seconds <= 0:
@@ -112,13 +95,16 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         help="camera index, device, stream URL or video file (default 0; see below)",
     )
     camera.add_argument(
-        "--width", type=bounded(16, MAX_SIDE), metavar="PX", help="ask the camera for this width"
+        "--width", type=swap_args.bounded(16, MAX_SIDE), metavar="PX", help="ask the camera for this width"
     )
     camera.add_argument(
-        "--height", type=bounded(16, MAX_SIDE), metavar="PX", help="ask the camera for this height"
+        "--height", type=swap_args.bounded(16, MAX_SIDE), metavar="PX", help="ask the camera for this height"
     )
     camera.add_argument(
-        "--fps", type=bounded(1, MAX_FPS, float), metavar="F", help="ask the camera for this frame rate"
+        "--fps",
+        type=swap_args.bounded(1, MAX_FPS, float),
+        metavar="F",
+        help="ask the camera for this frame rate",
     )
     camera.add_argument(
         "--mirror", action="store_true", help="flip the picture left to right (a selfie view)"
@@ -138,7 +124,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     )
     outputs.add_argument(
         "--max-frames",
-        type=bounded(1, 10**9),
+        type=swap_args.bounded(1, 10**9),
         metavar="N",
         help="stop after N frames have been delivered (with --duration: whichever comes first)",
     )

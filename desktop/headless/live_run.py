@@ -21,7 +21,7 @@ from pathlib import Path
 from types import FrameType
 
 from ...core.errors import FieldProblem, InputError, InvalidJobError, OutputError
-from ...core.faces.options import SelectionMode, SwapOptions
+from ...core.faces.options import SelectionMode
 from ...core.jobs.assignment import build_session
 from ...core.jobs.inputs import JobInputs
 from ...core.jobs.spec import FaceAssignment, FaceMapping, FaceRef, MediaRef
@@ -36,6 +36,7 @@ from ...core.models import files as model_files
 from ...core.models.library import ModelLibrary
 from ...core.runtime.install import check_onnxruntime
 from ...core.tracking.tracker import TrackerSettings
+from . import swap_args
 from .live_report import LiveReporter, Summary
 from .signals import STOP_SIGNALS, signal_number
 
@@ -62,21 +63,6 @@ def face_assignment(args: argparse.Namespace) -> FaceAssignment:
             FaceMapping(sources=[face(path) for path in photos], reference=face(reference_photo))
             for reference_photo, photos in grouped.items()
         ],
-    )
-
-
-def swap_options(args: argparse.Namespace, selection: SelectionMode) -> SwapOptions:
-    return SwapOptions(
-        selection=selection,
-        distance_threshold=args.distance,
-        mouth_mask=args.mouth_mask,
-        enhance=args.enhance,
-        enhance_strength=args.enhance_strength,
-        mask_blur=args.mask_blur,
-        mask_padding=args.mask_padding,
-        detector_size=args.detector_size,
-        detector_threshold=args.detector_threshold,
-        swapper_file=args.swapper,
     )
 
 
@@ -123,7 +109,7 @@ def run_live(args: argparse.Namespace, selection: SelectionMode) -> int:
         raise InputError(error.message, path=error.path) from None
     faces = face_assignment(args)
     check_photos(faces)
-    options = swap_options(args, selection)
+    options = swap_args.swap_options_of(args, selection)
     library = ModelLibrary(model_files.resolve_models_dir(args.models_dir), args.provider)
     try:
         library.require(options.required_roles())
