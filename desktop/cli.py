@@ -66,6 +66,8 @@ def add_full_parser(name: str, commands: argparse._SubParsersAction) -> None:
         from .headless import swap as module
     elif name == "doctor":
         from .headless import doctor as module  # type: ignore[no-redef]
+    elif name == "live":
+        from .headless import live_cmd as module  # type: ignore[no-redef]
     elif name == "worker":
         from .headless import worker_cmd as module  # type: ignore[no-redef]
     elif name == "serve":

@@ -29,6 +29,8 @@ EXIT_CODES = {
     "runtime_install": 5,
     "download": 6,
     "upload": 6,  # a remote result that could not be stored (remote/storage.py)
+    # a camera, stream, recording or virtual camera that failed: the live command's help says 1
+    "live": 1,
     "cancelled": EXIT_INTERRUPTED,
 }
 

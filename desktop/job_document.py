@@ -43,6 +43,25 @@ OPTIONS = "options"  # SwapOptions, the swapper included: the preview shows them
 # preview frame shows any of it, so the preview does not recompute for it.
 OUTPUT = "output"
 FRAME = "frame"  # the video time shown in the preview
+LIVE = "live"  # the camera and how it is opened: only live mode reads it
+
+
+@dataclass(frozen=True)
+class LiveSetup:
+    """What live mode opens: a camera ("0", "/dev/video2"), a video file or a stream URL.
+
+    ``width``/``height``/``fps`` are requests to a camera (None: its own default); ``repeat``
+    plays a file source again from the start when it ends; ``record_folder`` is where
+    recordings go (None: the user's Videos folder).
+    """
+
+    source: str = "0"
+    width: int | None = None
+    height: int | None = None
+    fps: int | None = None
+    mirror: bool = False
+    repeat: bool = False
+    record_folder: str | None = None
 
 
 @dataclass(frozen=True)
@@ -68,6 +87,7 @@ class JobDocument:
         self.mappings: dict[int, int] = {}
         self.reference_face = 0  # reference selection without mappings: this target face
         self.frame_time = 0.0  # videos: the time the preview shows (and mappings refer to)
+        self.live = LiveSetup()
         self._listeners: list[Listener] = []
 
     # ----- notifications ------------------------------------------------------------------
@@ -173,6 +193,13 @@ class JobDocument:
             self.reference_face = face
             self._changed(SELECTION)
 
+    def set_live(self, **changes: object) -> None:
+        """Change the live setup by field name (``mirror=True``); it applies at the next start."""
+        updated = dataclasses.replace(self.live, **changes)  # type: ignore[arg-type]
+        if updated != self.live:
+            self.live = updated
+            self._changed(LIVE)
+
     def set_frame_time(self, seconds: float) -> None:
         if seconds != self.frame_time:
             self.frame_time = max(0.0, seconds)
@@ -233,6 +260,22 @@ class JobDocument:
             # an image is swapped whole, as in a CLI batch (the video options are disabled then)
             trim=self.trim if video and output else None,
         )
+
+    def live_faces(self) -> FaceAssignment:
+        """Who is swapped in live mode: the source photos as one person.
+
+        Mappings name faces of the file target, which a camera does not show, so live mode
+        leaves them out; reference selection uses the face picked on the file target, when
+        one was chosen (without it the session says a reference face is needed).
+        """
+        if not self.sources:
+            raise UsageError("add a source photo", field="faces.sources")
+        reference = None
+        if self.options.selection is SelectionMode.REFERENCE and self.target is not None:
+            target = MediaRef.of(self.target)
+            time = self.frame_time if self.kind is JobKind.VIDEO else None
+            reference = FaceRef(target, face=self.reference_face, time=time)
+        return FaceAssignment(sources=[self._ref(photo) for photo in self.sources], reference=reference)
 
     def _mappings(self, target: MediaRef, time: float | None) -> list[FaceMapping]:
         # As --map SRC REFERENCE: one mapping per target face, the reference being that face

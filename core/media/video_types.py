@@ -46,7 +46,12 @@ class VideoInfo:
 
 @dataclass
 class SourceFrame:
-    """One decoded frame, upright, with its original timestamp."""
+    """One decoded frame, upright, with its original timestamp.
+
+    A frame that was never decoded from a file (a live camera's, see
+    :meth:`SourceDescription.for_frames`) has ``native`` None and ``pts`` None: the writer
+    then takes its picture from the image it is given and its timestamp from ``time``.
+    """
 
     index: int
     pts: int | None
@@ -54,7 +59,8 @@ class SourceFrame:
     time: float
     duration: float | None
     image: np.ndarray  # BGR uint8, upright, C-contiguous
-    native: av.VideoFrame | Image.Image  # the decoded frame, or the PIL image for animations
+    # the decoded frame, the PIL image for animations, or None for frames not read from a file
+    native: av.VideoFrame | Image.Image | None = None
 
 
 @dataclass
@@ -104,3 +110,32 @@ class SourceDescription:
     video_stream: int = 0
     animation: bool = False
     animation_alpha: bool = False
+
+    @classmethod
+    def for_frames(cls, width: int, height: int, *, name: str, fps: float | None = None) -> SourceDescription:
+        """A source that is no file: upright BGR frames of ``width`` x ``height``, no audio (a camera).
+
+        Write its frames as ``SourceFrame(index, None, None, seconds, None, image)`` (no
+        ``native`` frame, no ``pts``) together with the image itself: each is encoded at
+        ``seconds`` on a 1/90000 clock, so the frame rate may vary. ``fps``, when known, is
+        only the nominal rate the encoder is told. Colours are tagged BT.709 (limited range),
+        what players assume for camera-sized video, so the BGR -> YUV conversion matches it.
+        """
+        rate = Fraction(fps).limit_denominator(1001) if fps else None
+        info = VideoInfo(
+            path=Path(name),
+            container="live",
+            codec="rawvideo",
+            width=width,
+            height=height,
+            rotation=0,
+            frame_count=None,
+            duration=None,
+            average_rate=rate,
+            time_base=Fraction(1, 90_000),
+            has_audio=False,
+            audio_codecs=(),
+            variable_frame_rate=True,
+        )
+        bt709 = 1  # FFmpeg's number for BT.709 as matrix, primaries and transfer; range 1 = limited
+        return cls(info=info, colour=ColourTags(bt709, bt709, bt709, color_range=1))

@@ -53,7 +53,8 @@ class VideoWriter:
     """Encodes frames from a :class:`VideoReader` into ``path``, keeping what the input had.
 
     ``source`` is the reader's :attr:`VideoReader.description`; keep the reader open until
-    the writer is closed (the output's audio streams are made from the input's).
+    the writer is closed (the output's audio streams are made from the input's). Frames
+    that come from no file (a live camera's) use :meth:`SourceDescription.for_frames`.
 
     ``container_format`` names the output container ("mp4", "mov", "matroska", "avi",
     "webm", "gif", "webp"); pass it when ``path`` is a temporary name (see
@@ -106,8 +107,12 @@ class VideoWriter:
         ``image`` None passes the decoded frame through untouched (no BGR round trip);
         otherwise ``image`` is the new upright BGR uint8 picture, same size as ``frame.image``.
         ``regions`` (x0, y0, x1, y1), when given, are the only places ``image`` differs from
-        the decoded frame: video outputs then convert just those back to YUV.
+        the decoded frame: video outputs then convert just those back to YUV. A frame that
+        was not decoded from a file (``frame.native`` None, see
+        :meth:`SourceDescription.for_frames`) needs its ``image``.
         """
+        if image is None and frame.native is None:
+            raise ValueError("a frame with no decoded picture (native None) needs an image")
         if image is not None:
             expected = frame.image.shape
             if image.shape != expected or image.dtype != np.uint8:
@@ -291,6 +296,7 @@ class _AvSink:
                 return
         if image is None:
             native = frame.native
+            assert native is not None  # VideoWriter.write_frame refuses that
             if isinstance(native, Image.Image):
                 video_frame = av.VideoFrame.from_image(native.convert("RGB"))
                 video_frame = self._reformat(video_frame)

@@ -14,7 +14,7 @@ from ...core.errors import UsageError
 from ...core.jobs.result import JobResult
 from ...core.jobs.spec import JobKind
 from ...core.models.library import ModelLibrary
-from ..job_document import OUTPUT, JobDocument
+from ..job_document import LIVE, OUTPUT, JobDocument
 from ..preview import (
     OutputFrame,
     OutputFrameRequest,
@@ -59,6 +59,7 @@ class PreviewController(QObject):
         self._faces_serial = 0
         self._output_serial = 0
         self.outputs_dropped = 0  # finished results not shown: a newer preview was asked for
+        self.paused = False  # live mode: the camera's frames are the preview
         self.timer = QTimer(self)
         self.timer.setSingleShot(True)
         self.timer.setInterval(DEBOUNCE_MS)
@@ -66,14 +67,22 @@ class PreviewController(QObject):
         document.subscribe(self._document_changed)
 
     def _document_changed(self, what: str) -> None:
-        if what == OUTPUT:
-            return  # where the result goes changes nothing on screen
+        if what in (OUTPUT, LIVE) or self.paused:
+            return  # where the result goes changes nothing on screen; live mode shows its own
         self.timer.start()  # restarts: the preview waits until edits pause
+
+    def set_paused(self, paused: bool) -> None:
+        """Paused, no preview is computed (live mode's frames would compete for the CPU);
+        resumed, the preview of the current choices is asked for at once."""
+        self.paused = paused
+        self.timer.stop()
+        if not paused:
+            self.request_now()
 
     @Slot()
     def request_now(self) -> None:
         document = self.document
-        if document.target is None:
+        if document.target is None or self.paused:
             return
         self.serial += 1
         self._output_serial += 1  # a finished result still decoding would cover this preview
@@ -110,7 +119,7 @@ class PreviewController(QObject):
 
     @Slot(object)
     def _ready(self, result: PreviewResult) -> None:
-        if result.serial != self.serial:
+        if result.serial != self.serial or self.paused:
             self.stale_dropped += 1  # the worker finished it just before a newer request came
             return
         self.shown = result.serial

@@ -25,20 +25,24 @@ from PySide6.QtWidgets import (
 from ...core.faces.options import SwapOptions
 from ...core.jobs.result import JobResult
 from ...core.jobs.spec import JobKind
+from ...core.live.types import LiveStats
 from ...core.models.files import missing_roles
 from ...core.models.library import ModelLibrary
 from ..job_document import TARGET, JobDocument
 from ..preview import OutputFrame, PreviewResult
 from .controllers import JobController, PreviewController
+from .live_controller import STOPPED, LiveController
+from .live_panel import CameraPanel, LivePanel
 from .log_panel import ErrorLine, LogPanel
 from .mapping_panel import MappingPanel
 from .menus import MenuTargets, WindowMenus
 from .models_dialog import ModelsDialog
 from .options_panel import OptionsPanel
 from .preview_panel import PreviewPanel
+from .pyside_refs import pin_singletons
 from .run_panel import RunPanel
 from .sources_panel import SourcesPanel
-from .target_panel import TargetPanel
+from .target_panel import CAMERA, TargetPanel
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +56,8 @@ class MainWindow(QMainWindow):
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
+        # before any of the window's signals: live mode emits a few per frame (pyside_refs.py)
+        pin_singletons()
         self.setWindowTitle(self.tr("FaceDeck"))
         self.library = library
         self.document = document or JobDocument()
@@ -65,6 +71,10 @@ class MainWindow(QMainWindow):
             self.document, providers, library.provider.name, models_dir=library.directory
         )
         self.run_panel = RunPanel(self.document)
+        self.live = LiveController(self.document, library, self)
+        self.camera_panel = CameraPanel(self.document)
+        self.live_panel = LivePanel(self.document)
+        self._cameras_listed = False
         self.models_note = QLabel()
         self.models_note.setWordWrap(True)
         self.models_button = QPushButton(self.tr("Models\u2026"))
@@ -100,6 +110,9 @@ class MainWindow(QMainWindow):
         middle.addWidget(self.banner)
         middle.addWidget(self.preview_panel, 1)
         middle.addWidget(self.run_panel)
+        middle.addWidget(self.live_panel)
+        self.live_panel.hide()
+        self.target_panel.add_camera_panel(self.camera_panel)
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.addWidget(left)
         self.splitter.addWidget(centre)
@@ -119,6 +132,7 @@ class MainWindow(QMainWindow):
             self.run_panel,
             self.preview_panel,
             self.log_panel.toggleViewAction(),
+            self.live_panel,
         )
         self.menus = WindowMenus(self.menuBar(), targets, self)
 
@@ -136,11 +150,59 @@ class MainWindow(QMainWindow):
         self.jobs.progress.connect(self.run_panel.show_progress)
         self.jobs.finished.connect(self._job_finished)
         self.jobs.error.connect(self.show_error)
+        self._connect_live()
         self.models_button.clicked.connect(self.open_models_dialog)
         self.menus.modelsRequested.connect(self.open_models_dialog)
         self.menus.quitRequested.connect(self.close)  # the running-job question still applies
         self.error_line.detailsRequested.connect(self.log_panel.show_panel)
         self.document.subscribe(self._document_changed)
+
+    def _connect_live(self) -> None:
+        live = self.live
+        self.target_panel.kindChanged.connect(self._kind_changed)
+        self.camera_panel.refreshRequested.connect(live.refresh_cameras)
+        self.live_panel.startRequested.connect(live.start)
+        self.live_panel.stopRequested.connect(live.stop)
+        self.live_panel.recordToggled.connect(live.set_recording)
+        self.live_panel.virtualCameraToggled.connect(live.set_virtual_camera)
+        live.stateChanged.connect(self._live_state)
+        live.started.connect(self.live_panel.show_started)
+        live.started.connect(self.error_line.clear)  # an earlier failed start is over
+        live.stopped.connect(self.live_panel.show_stopped)
+        live.frame.connect(self.preview_panel.show_live)
+        live.statsChanged.connect(self._live_stats)
+        live.camerasFound.connect(self.camera_panel.set_cameras)
+        live.recordingChanged.connect(self.live_panel.show_recording)
+        live.virtualCameraChanged.connect(self.live_panel.show_virtual_camera)
+        live.error.connect(self.show_error)
+
+    # ----- live mode ------------------------------------------------------------------------------
+    def camera_mode(self) -> bool:
+        return self.target_panel.current_kind() == CAMERA
+
+    @Slot(str)
+    def _kind_changed(self, kind: str) -> None:
+        camera = kind == CAMERA
+        if not camera:
+            self.live.stop()  # joins the loop's threads and releases the camera
+        self.preview.set_paused(camera)  # the file preview would compete with the camera
+        self.preview_panel.set_live(camera)
+        if not camera:
+            self.preview_panel.set_video(self.document.kind is JobKind.VIDEO)
+        self.run_panel.setVisible(not camera)
+        self.live_panel.setVisible(camera)
+        if camera and not self._cameras_listed:
+            self._cameras_listed = True
+            self.live.refresh_cameras()
+
+    @Slot(str)
+    def _live_state(self, state: str) -> None:
+        self.live_panel.set_state(state)
+        self.camera_panel.set_running(state != STOPPED)
+
+    @Slot(object)
+    def _live_stats(self, stats: LiveStats) -> None:
+        self.preview_panel.show_live_stats(stats, self.live.not_shown())
 
     # ----- models -------------------------------------------------------------------------------
     def missing_models(self) -> list[str]:
@@ -171,6 +233,8 @@ class MainWindow(QMainWindow):
     # ----- preview --------------------------------------------------------------------------------
     @Slot(object)
     def _preview_ready(self, result: PreviewResult) -> None:
+        if self.camera_mode():
+            return  # asked for just before the switch to the camera
         self.preview_panel.show_result(result)
         if result.rate:
             self.preview_panel.set_frame_rate(result.rate)
@@ -194,7 +258,7 @@ class MainWindow(QMainWindow):
         self.document.set_frame_time(seconds)
 
     def _document_changed(self, what: str) -> None:
-        if what == TARGET:
+        if what == TARGET and not self.camera_mode():
             self.preview_panel.clear()
             self.preview_panel.set_video(self.document.kind is JobKind.VIDEO)
         self._update_labels()
@@ -217,7 +281,7 @@ class MainWindow(QMainWindow):
 
     @Slot(object)
     def _output_ready(self, frame: OutputFrame) -> None:
-        if frame.image is not None:
+        if frame.image is not None and not self.camera_mode():
             self.preview_panel.show_file(frame.image)
 
     # ----- errors -------------------------------------------------------------------------------
@@ -248,6 +312,8 @@ class MainWindow(QMainWindow):
 
     def shutdown(self) -> None:
         """Cancel and join every thread this window started; stop listening to the log."""
+        self.live.shutdown()  # stops capture and releases the camera; a recording is saved
+        self.live_panel.detach()
         self.jobs.shutdown()
         self.preview.shutdown()
         self.document.unsubscribe(self._document_changed)

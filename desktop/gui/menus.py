@@ -20,6 +20,7 @@ from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QMenu, QMenuBar, QMessageBox, QWidget
 
 from ...core.version import SOFTWARE_NAME, software_version
+from .live_panel import LivePanel
 from .preview_panel import PreviewPanel
 from .run_panel import RunPanel
 from .sources_panel import SourcesPanel
@@ -38,6 +39,7 @@ class MenuTargets:
     run: RunPanel
     preview: PreviewPanel
     log_toggle: QAction
+    live: LivePanel | None = None  # shown instead of the run panel while the target is a camera
 
 
 def _keys(*keys: QKeySequence | QKeySequence.StandardKey | str) -> list[QKeySequence]:
@@ -73,7 +75,10 @@ class WindowMenus(QObject):
         self.about = self._action(self.help_menu, self.tr("&About FaceDeck"), self._show_about)
         self.about.setMenuRole(QAction.MenuRole.AboutRole)
         run, preview = targets.run, targets.preview
-        for watched in (run.start, run.cancel, preview.show_original, preview.video_bar):
+        watched_controls = [run.start, run.cancel, run.browse, preview.show_original, preview.video_bar]
+        if targets.live is not None:
+            watched_controls += [targets.live, targets.live.start]
+        for watched in watched_controls:
             watched.installEventFilter(self)
         preview.mode.currentIndexChanged.connect(self._mode_changed)
         preview.show_original.toggled.connect(self.show_original.setChecked)
@@ -114,9 +119,8 @@ class WindowMenus(QObject):
             _keys(QKeySequence.StandardKey.SaveAs, "Ctrl+Shift+S"),
         )
         menu.addSeparator()
-        self.start = self._action(
-            menu, self.tr("S&tart"), targets.run.start.click, _keys("Ctrl+Return", "Ctrl+Enter")
-        )
+        # in camera mode Start starts or stops live mode, as the live panel's button does
+        self.start = self._action(menu, self.tr("S&tart"), self._start, _keys("Ctrl+Return", "Ctrl+Enter"))
         # Esc cancels only while a job runs: disabled, the action leaves Esc to the widgets
         self.cancel = self._action(menu, self.tr("&Cancel job"), targets.run.cancel.click, _keys("Esc"))
         menu.addSeparator()
@@ -163,9 +167,18 @@ class WindowMenus(QObject):
             self.update_states()
         return False
 
+    def _live_shown(self) -> bool:
+        live = self.targets.live
+        return live is not None and not live.isHidden()
+
     def update_states(self) -> None:
-        run, preview = self.targets.run, self.targets.preview
-        self.start.setEnabled(run.start.isEnabled())
+        run, preview, live = self.targets.run, self.targets.preview, self.targets.live
+        if live is not None and self._live_shown():
+            self.start.setEnabled(live.start.isEnabled())
+            self.save_output.setEnabled(False)  # a camera has no output file to name
+        else:
+            self.start.setEnabled(run.start.isEnabled())
+            self.save_output.setEnabled(run.browse.isEnabled())
         self.cancel.setEnabled(run.cancel.isEnabled())
         self.show_original.setEnabled(preview.show_original.isEnabled())
         video = not preview.video_bar.isHidden()  # shown in the panel, whether or not the window is
@@ -178,6 +191,11 @@ class WindowMenus(QObject):
         (self.before_after if toggle else self.side_by_side).setChecked(True)
 
     # ----- slots ---------------------------------------------------------------------------------
+    @Slot()
+    def _start(self) -> None:
+        live = self.targets.live
+        (live.start if live is not None and self._live_shown() else self.targets.run.start).click()
+
     def _choose_mode(self, mode: str) -> None:
         combo = self.targets.preview.mode
         combo.setCurrentIndex(combo.findData(mode))

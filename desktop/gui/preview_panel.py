@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ...core.live.types import LiveFrame, LiveStats
 from ..preview import PreviewResult
 from .frame_canvas import FrameCanvas
 from .images import bgr_to_pixmap
@@ -48,6 +49,9 @@ class PreviewPanel(QWidget):
         self.back.setToolTip(self.tr("Previous frame"))
         self.forward.setToolTip(self.tr("Next frame"))
         self.time_label = QLabel()
+        self.live_stats = QLabel()  # live mode's figures: fps, latency, frames dropped
+        self.live_stats.hide()
+        self.live = False
         self._frame_step = DEFAULT_FRAME_STEP
         self._shown_time = 0.0  # the time of the video frame on screen
         # the worker hands the same decoded array back while only options change: its
@@ -76,6 +80,7 @@ class PreviewPanel(QWidget):
         top.addWidget(self.mode)
         top.addWidget(self.show_original)
         top.addStretch()
+        top.addWidget(self.live_stats)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addLayout(canvases, 1)
@@ -128,6 +133,51 @@ class PreviewPanel(QWidget):
         self._original = None
         self.original.clear()
         self.swapped.clear()
+
+    # ----- live mode -------------------------------------------------------------------------
+    def set_live(self, live: bool) -> None:
+        """Camera frames instead of the file's preview: no slider, the figures shown."""
+        self.live = live
+        self.clear()
+        self.video_bar.setVisible(False)
+        self.live_stats.setVisible(live)
+        self.live_stats.clear()
+        if live:
+            self.original.set_placeholder(self.tr("Start live to see the camera"))
+            self.swapped.set_placeholder(self.tr("Start live to see the swap"))
+        else:
+            self.original.set_placeholder(self.tr("Choose a target image or video"))
+            self.swapped.set_placeholder(self.tr("Add a source photo to see the swap"))
+
+    @Slot(object)
+    def show_live(self, frame: LiveFrame) -> None:
+        """One live frame: the camera's picture as the original, the swap beside it.
+
+        Only the panes on screen are converted (one pixmap a frame in before/after mode).
+        """
+        if self.original.isVisible():
+            self.original.set_frame(bgr_to_pixmap(frame.captured.image), [])
+        if self.swapped.isVisible():
+            self.swapped.set_frame(bgr_to_pixmap(frame.image), [])
+
+    def show_live_stats(self, stats: LiveStats, not_shown: int = 0) -> None:
+        text = self.tr("{0:.1f} fps \u00b7 {1:.0f} ms \u00b7 {2} dropped").format(
+            stats.fps, 1000 * stats.latency_median, stats.dropped
+        )
+        details = [
+            self.tr("Camera: {0:.1f} fps").format(stats.source_fps),
+            self.tr("Latency: median {0:.0f} ms, 95% under {1:.0f} ms").format(
+                1000 * stats.latency_median, 1000 * stats.latency_p95
+            ),
+            self.tr("Frames: {0} processed, {1} dropped before processing, {2} not drawn").format(
+                stats.processed, stats.dropped, not_shown
+            ),
+            self.tr("Frames that failed and passed unswapped: {0}").format(stats.errors),
+        ]
+        if stats.last_error:
+            details.append(stats.last_error)
+        self.live_stats.setText(text)
+        self.live_stats.setToolTip("\n".join(details))
 
     # ----- slots ----------------------------------------------------------------------------
     @Slot()

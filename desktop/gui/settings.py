@@ -33,6 +33,7 @@ from ...core.jobs.spec import HARDWARE_ENCODERS, VIDEO_CODECS, OutputSpec, Track
 from ...core.limits import limit_problem
 from ...core.models.manifest import load_manifest
 from ...core.models.store import CONFIG_DIR_ENV
+from ..job_document import LiveSetup
 from .i18n import normalize
 
 log = logging.getLogger(__name__)
@@ -40,6 +41,8 @@ log = logging.getLogger(__name__)
 ORGANIZATION = APPLICATION = "FaceDeck"
 INI_NAME = "window.ini"
 MAX_RECENT = 10
+MAX_CAMERA_SIDE = 8192  # pixels: a stored camera size beyond this is a damaged value
+MAX_CAMERA_FPS = 240
 OPTION_CLASSES: tuple[type, ...] = (SwapOptions, OutputSpec, TrackerOptions)
 # Text fields that take one of a few names: a stored name outside these (a hand edit, a
 # model dropped from the manifest) would fail every job, so it is dropped when read.
@@ -195,6 +198,29 @@ class AppSettings:
             raise ValueError(f"no translation for language {language!r}")
         self._set_or_remove("ui/language", normalize(language))
 
+    def live_setup(self) -> dict[str, Any]:
+        """The stored LiveSetup fields (camera, size, rate, mirror...); bad ones left out."""
+        stored = self._json("live/setup", dict)
+        if stored is None:
+            return {}
+        setup: dict[str, Any] = {}
+        for name, value in stored.items():
+            problem = _live_problem(name, value)
+            if problem:
+                log.warning("ignoring live setting %s=%r in %s: %s", name, value, self.location, problem)
+            else:
+                setup[name] = value
+        if ("width" in setup) != ("height" in setup):  # a size is both or neither
+            setup.pop("width", None)
+            setup.pop("height", None)
+        folder = setup.get("record_folder")
+        if folder is not None and not Path(folder).is_dir():
+            del setup["record_folder"]  # gone since: the default folder serves
+        return setup
+
+    def set_live_setup(self, setup: LiveSetup) -> None:
+        self.qsettings.setValue("live/setup", json.dumps(dataclasses.asdict(setup), sort_keys=True))
+
     # ----- checked reads ----------------------------------------------------------------------
     def _set_or_remove(self, key: str, value: str | None) -> None:
         if value is None:
@@ -265,6 +291,23 @@ def _checked_option(name: str, value: Any) -> Any:
             problem = limit_problem(rules, value) or _choice_problem(name, value)
             return _Bad(problem) if problem else (float(value) if kind is float else value)
     return _Bad(f"expected {' or '.join(getattr(kind, '__name__', str(kind)) for kind in allowed)}")
+
+
+def _live_problem(name: str, value: Any) -> str | None:
+    """What is wrong with a stored LiveSetup field, or None."""
+    if name in ("source", "record_folder"):
+        ok = isinstance(value, str) and value.strip() != "" or (name == "record_folder" and value is None)
+        return None if ok else "expected text"
+    if name in ("mirror", "repeat"):
+        return None if isinstance(value, bool) else "expected true or false"
+    top = {"width": MAX_CAMERA_SIDE, "height": MAX_CAMERA_SIDE, "fps": MAX_CAMERA_FPS}.get(name)
+    if top is None:
+        return "not a live setting FaceDeck knows"
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= top:
+        return f"expected a whole number from 1 to {top}"
+    return None
 
 
 def _choice_problem(name: str, value: Any) -> str | None:

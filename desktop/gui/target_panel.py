@@ -1,11 +1,12 @@
-"""The target: an image or a video by dialog, drop or the recent list; a "Camera" kind
-and a "Run on" choice are shown disabled, the places live mode and remote runs plug in."""
+"""The target: an image or a video by dialog, drop or the recent list, or a camera (live
+mode: its controls are the CameraPanel, shown here in place of the file row). A "Run on"
+choice is shown disabled, the place remote runs plug in."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Slot
+from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QStandardItemModel
 from PySide6.QtWidgets import QComboBox, QFileDialog, QFormLayout, QHBoxLayout, QPushButton, QWidget
 
@@ -24,17 +25,20 @@ def _disable_item(combo: QComboBox, row: int) -> None:
         item.setEnabled(False)
 
 
+FILE, CAMERA = "file", "camera"
+
+
 class TargetPanel(QWidget):
+    kindChanged = Signal(str)  # FILE or CAMERA
+
     def __init__(self, document: JobDocument, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.document = document
         self.last_folder = ""
         self.setAcceptDrops(True)
         self.kind = QComboBox()
-        self.kind.addItem(self.tr("Image or video file"), "file")
-        # live camera mode has its own issue; it plugs in here
-        self.kind.addItem(self.tr("Camera (coming)"), "camera")
-        _disable_item(self.kind, 1)
+        self.kind.addItem(self.tr("Image or video file"), FILE)
+        self.kind.addItem(self.tr("Camera"), CAMERA)
         self.recent = QComboBox()
         self.recent.setMinimumContentsLength(24)
         self.recent.setPlaceholderText(self.tr("Drop an image or video here"))
@@ -47,13 +51,40 @@ class TargetPanel(QWidget):
         chooser = QHBoxLayout()
         chooser.addWidget(self.recent, 1)
         chooser.addWidget(self.open_button)
-        form = QFormLayout(self)
+        self.form = form = QFormLayout(self)
         form.addRow(self.tr("Target"), self.kind)
         form.addRow(self.tr("File"), chooser)
         form.addRow(self.tr("Run on"), self.run_on)
         self.open_button.clicked.connect(self.choose_file)
+        self.kind.currentIndexChanged.connect(self._kind_chosen)
         self.recent.activated.connect(self._recent_chosen)
         document.subscribe(self._document_changed)
+
+    def add_camera_panel(self, panel: QWidget) -> None:
+        """The camera's controls, shown in place of the file row while the kind is Camera."""
+        self.form.insertRow(2, panel)
+        self._show_kind(self.current_kind())
+
+    def current_kind(self) -> str:
+        return str(self.kind.currentData())
+
+    def set_kind(self, kind: str) -> None:
+        row = self.kind.findData(kind)
+        if row >= 0:
+            self.kind.setCurrentIndex(row)
+
+    @Slot(int)
+    def _kind_chosen(self, _row: int) -> None:
+        kind = self.current_kind()
+        self._show_kind(kind)
+        self.kindChanged.emit(kind)
+
+    def _show_kind(self, kind: str) -> None:
+        camera = kind == CAMERA
+        self.form.setRowVisible(1, not camera)  # the file row
+        if self.form.rowCount() > 3:
+            self.form.setRowVisible(2, camera)  # the camera panel
+        self.setAcceptDrops(not camera)
 
     @Slot()
     def choose_file(self) -> None:
@@ -67,6 +98,7 @@ class TargetPanel(QWidget):
             self.open(path)
 
     def open(self, path: str) -> None:
+        self.set_kind(FILE)  # a file opened (menu, recent list) is the target: live mode ends
         self.last_folder = str(Path(path).parent)
         self.document.set_target(path)
 

@@ -41,7 +41,8 @@ def document_from(settings: AppSettings) -> JobDocument:
         document.set_tracker(**tracker)
     except (TypeError, ValueError) as error:  # fields valid one by one, not together
         log.warning("ignoring stored options: %s", error)
-        return JobDocument()
+        document = JobDocument()
+    document.set_live(**settings.live_setup())  # each field checked by AppSettings
     return document
 
 
@@ -80,6 +81,7 @@ def save(window: MainWindow, settings: AppSettings) -> None:
     options.update({name: getattr(document.output, name) for name in OUTPUT_FIELDS})
     options.update({name: getattr(document.tracker, name) for name in TRACKER_FIELDS})
     settings.set_options({name: value for name, value in options.items() if name in OPTION_FIELDS})
+    settings.set_live_setup(document.live)
     for path in reversed(window.target_panel.recent_files()):
         settings.add_recent_file(path, "target")
     for panel, kind in ((window.sources_panel, "sources"), (window.target_panel, "target")):

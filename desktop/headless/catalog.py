@@ -19,6 +19,7 @@ COMMANDS: dict[str, Command] = {
         "check this machine: Python, onnxruntime and providers, PyAV and video encoders, models"
     ),
     "models": Command("list, download, verify, import and remove model files"),
+    "live": Command("swap faces live from a camera, stream or clip into a recording or a virtual camera"),
     "worker": Command("run as a RunPod serverless worker (what the worker image starts)"),
     "serve": Command("serve swap jobs over HTTP with RunPod's v2 queue API, on your own machine"),
 }

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 
 from ...core.errors import UsageError
-from ...core.faces.options import SelectionMode, SwapOptions
+from ...core.faces.options import SelectionMode
 from ...core.jobs.spec import (
     FaceAssignment,
     FaceMapping,
@@ -88,18 +88,7 @@ def build_job(
             for reference_photo, photos in grouped.items()
         ],
     )
-    options = SwapOptions(
-        selection=selection,
-        distance_threshold=args.distance,
-        mouth_mask=args.mouth_mask,
-        enhance=args.enhance,
-        enhance_strength=args.enhance_strength,
-        mask_blur=args.mask_blur,
-        mask_padding=args.mask_padding,
-        detector_size=args.detector_size,
-        detector_threshold=args.detector_threshold,
-        swapper_file=args.swapper,
-    )
+    options = swap_args.swap_options_of(args, selection)
     output_spec = OutputSpec(
         path=output,
         quality=args.quality,

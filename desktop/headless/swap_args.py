@@ -66,9 +66,11 @@ def describe(rules: Mapping[str, Any]) -> str:
     return text
 
 
-def limited(cls: type, name: str, parse: Callable[[str], Any] = int) -> Callable[[str], Any]:
-    """An argparse ``type`` for field ``name`` of ``cls``: parses, then checks the field's own limits."""
-    rules = field_limits(cls, name)
+def checked_number(
+    parse: Callable[[str], Any], problem_of: Callable[[Any], str | None], name: str = "number"
+) -> Callable[[str], Any]:
+    """An argparse ``type``: parses with ``parse`` (int or float), then ``problem_of`` the
+    value (None when it is fine, else the message argparse shows)."""
     kind = "a whole number" if parse is int else "a number"
 
     def convert(text: str) -> Any:
@@ -76,13 +78,46 @@ def limited(cls: type, name: str, parse: Callable[[str], Any] = int) -> Callable
             value = parse(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"{text!r} is not {kind}") from None
-        problem = limit_problem(rules, value)
+        problem = problem_of(value)
         if problem is not None:
             raise argparse.ArgumentTypeError(problem)
         return value
 
     convert.__name__ = name
     return convert
+
+
+def limited(cls: type, name: str, parse: Callable[[str], Any] = int) -> Callable[[str], Any]:
+    """An argparse ``type`` for field ``name`` of ``cls``: parses, then checks the field's own limits."""
+    rules = field_limits(cls, name)
+    return checked_number(parse, lambda value: limit_problem(rules, value), name)
+
+
+def bounded(low: float, high: float, parse: Callable[[str], Any] = int) -> Callable[[str], Any]:
+    """An argparse ``type``: a number from ``low`` to ``high``."""
+
+    def problem_of(value: float) -> str | None:
+        shown = f"{value:g}" if isinstance(value, float) else str(value)  # "0", not "0.0"
+        return None if low <= value <= high else f"{shown} is out of range ({low:g} to {high:g})"
+
+    return checked_number(parse, problem_of)
+
+
+def swap_options_of(args: argparse.Namespace, selection: SelectionMode) -> SwapOptions:
+    """The SwapOptions the face options added by :func:`add_swap_options` and
+    :func:`add_selection_options` give (swap and live take the same ones)."""
+    return SwapOptions(
+        selection=selection,
+        distance_threshold=args.distance,
+        mouth_mask=args.mouth_mask,
+        enhance=args.enhance,
+        enhance_strength=args.enhance_strength,
+        mask_blur=args.mask_blur,
+        mask_padding=args.mask_padding,
+        detector_size=args.detector_size,
+        detector_threshold=args.detector_threshold,
+        swapper_file=args.swapper,
+    )
 
 
 def time_value(text: str) -> float:

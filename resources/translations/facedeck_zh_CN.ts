@@ -2,6 +2,95 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="zh_CN">
 <context>
+    <name>CameraPanel</name>
+    <message>
+        <location filename="../../desktop/gui/live_panel.py" line="+53"/>
+        <source>Camera number, video file or stream URL</source>
+        <translation>摄像头编号、视频文件或流地址</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Refresh</source>
+        <translation>刷新</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Look for cameras again</source>
+        <translation>重新查找摄像头</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>File…</source>
+        <translation>文件…</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Play a video file as the camera</source>
+        <translation>把视频文件当作摄像头播放</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <location line="+5"/>
+        <source>Camera default</source>
+        <translation>摄像头默认</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source> fps</source>
+        <translation> 帧/秒</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Mirror</source>
+        <translation>镜像</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Repeat a file</source>
+        <translation>循环播放文件</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Play a video file again from the start when it ends</source>
+        <translation>视频文件播放结束后从头重新播放</translation>
+    </message>
+    <message>
+        <location line="+13"/>
+        <source>Camera</source>
+        <translation>摄像头</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Resolution</source>
+        <translation>分辨率</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Frame rate</source>
+        <translation>帧率</translation>
+    </message>
+    <message>
+        <location line="+41"/>
+        <source>{0} ({1})</source>
+        <translation>{0}（{1}）</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>No camera found; a video file or stream URL works too.</source>
+        <translation>未找到摄像头；也可以使用视频文件或流地址。</translation>
+    </message>
+    <message>
+        <location line="+22"/>
+        <source>Play a video as the camera</source>
+        <translation>把视频当作摄像头播放</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Videos ({0})</source>
+        <translation>视频（{0}）</translation>
+    </message>
+</context>
+<context>
     <name>ConsentBox</name>
     <message>
         <location filename="../../desktop/gui/consent.py" line="+25"/>
@@ -65,7 +154,7 @@
 <context>
     <name>JobController</name>
     <message>
-        <location filename="../../desktop/gui/controllers.py" line="+182"/>
+        <location filename="../../desktop/gui/controllers.py" line="+191"/>
         <source>Done: {0}</source>
         <translation>完成：{0}</translation>
     </message>
@@ -91,6 +180,100 @@
         <location line="+9"/>
         <source>Applies the next time FaceDeck starts</source>
         <translation>下次启动 FaceDeck 时生效</translation>
+    </message>
+</context>
+<context>
+    <name>LiveController</name>
+    <message>
+        <location filename="../../desktop/gui/live_controller.py" line="+184"/>
+        <location line="+150"/>
+        <source>Recording saved: {0}</source>
+        <translation>录像已保存：{0}</translation>
+    </message>
+    <message>
+        <location line="-108"/>
+        <source>The source ended</source>
+        <translation>视频源已结束</translation>
+    </message>
+    <message>
+        <location line="+99"/>
+        <source>Recording to {0}</source>
+        <translation>正在录像到 {0}</translation>
+    </message>
+</context>
+<context>
+    <name>LivePanel</name>
+    <message>
+        <location filename="../../desktop/gui/live_panel.py" line="+52"/>
+        <location line="+58"/>
+        <source>Start live</source>
+        <translation>开始实时</translation>
+    </message>
+    <message>
+        <location line="-57"/>
+        <source>Record</source>
+        <translation>录像</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Folder…</source>
+        <translation>文件夹…</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Virtual camera</source>
+        <translation>虚拟摄像头</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Send the swapped frames to a virtual camera other programs can use</source>
+        <translation>把换脸后的画面发送到其他程序可以使用的虚拟摄像头</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <location line="+66"/>
+        <source>Stopped</source>
+        <translation>已停止</translation>
+    </message>
+    <message>
+        <location line="-44"/>
+        <source>Recordings are saved here as facedeck-live-&lt;date&gt;-&lt;time&gt;.mp4</source>
+        <translation>录像以 facedeck-live-&lt;日期&gt;-&lt;时间&gt;.mp4 保存在这里</translation>
+    </message>
+    <message>
+        <location line="+16"/>
+        <source>Save recordings in</source>
+        <translation>录像保存位置</translation>
+    </message>
+    <message>
+        <location line="+12"/>
+        <source>Stop live</source>
+        <translation>停止实时</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Starting…</source>
+        <translation>正在启动…</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source> at {0:g} fps</source>
+        <translation>，{0:g} 帧/秒</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Live: {0}, {1}×{2}{3}</source>
+        <translation>实时：{0}，{1}×{2}{3}</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source> (asked for {0})</source>
+        <translation>（请求的是 {0}）</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Stopped: {0}</source>
+        <translation>已停止：{0}</translation>
     </message>
 </context>
 <context>
@@ -129,12 +312,12 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../desktop/gui/main_window.py" line="+55"/>
+        <location filename="../../desktop/gui/main_window.py" line="+61"/>
         <source>FaceDeck</source>
         <translation>FaceDeck</translation>
     </message>
     <message>
-        <location line="+15"/>
+        <location line="+19"/>
         <source>Models…</source>
         <translation>模型…</translation>
     </message>
@@ -144,7 +327,7 @@
         <translation>执行设备：{0}</translation>
     </message>
     <message>
-        <location line="+84"/>
+        <location line="+136"/>
         <source>Models missing in {0}: {1}. Swapping needs them; get them in the models dialog.</source>
         <translation>{0} 中缺少模型：{1}。换脸需要这些模型；请在模型对话框中获取。</translation>
     </message>
@@ -159,7 +342,7 @@
         <translation>模型：就绪</translation>
     </message>
     <message>
-        <location line="+77"/>
+        <location line="+79"/>
         <source>A job is running</source>
         <translation>任务正在运行</translation>
     </message>
@@ -593,7 +776,7 @@
 <context>
     <name>PreviewPanel</name>
     <message>
-        <location filename="../../desktop/gui/preview_panel.py" line="+36"/>
+        <location filename="../../desktop/gui/preview_panel.py" line="+37"/>
         <source>Original</source>
         <translation>原图</translation>
     </message>
@@ -604,16 +787,18 @@
     </message>
     <message>
         <location line="+1"/>
+        <location line="+110"/>
         <source>Choose a target image or video</source>
         <translation>选择目标图片或视频</translation>
     </message>
     <message>
-        <location line="+1"/>
+        <location line="-109"/>
+        <location line="+110"/>
         <source>Add a source photo to see the swap</source>
         <translation>添加源照片以查看换脸效果</translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location line="-108"/>
         <source>Side by side</source>
         <translation>并排</translation>
     </message>
@@ -638,9 +823,44 @@
         <translation>下一帧</translation>
     </message>
     <message>
-        <location line="+63"/>
+        <location line="+67"/>
         <source>{0:.2f} s</source>
         <translation>{0:.2f} 秒</translation>
+    </message>
+    <message>
+        <location line="+29"/>
+        <source>Start live to see the camera</source>
+        <translation>开始实时以查看摄像头画面</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Start live to see the swap</source>
+        <translation>开始实时以查看换脸效果</translation>
+    </message>
+    <message>
+        <location line="+17"/>
+        <source>{0:.1f} fps · {1:.0f} ms · {2} dropped</source>
+        <translation>{0:.1f} 帧/秒 · {1:.0f} 毫秒 · 丢弃 {2} 帧</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Camera: {0:.1f} fps</source>
+        <translation>摄像头：{0:.1f} 帧/秒</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Latency: median {0:.0f} ms, 95% under {1:.0f} ms</source>
+        <translation>延迟：中位数 {0:.0f} 毫秒，95% 低于 {1:.0f} 毫秒</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Frames: {0} processed, {1} dropped before processing, {2} not drawn</source>
+        <translation>帧：已处理 {0}，处理前丢弃 {1}，未绘制 {2}</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Frames that failed and passed unswapped: {0}</source>
+        <translation>处理失败、未换脸直接显示的帧：{0}</translation>
     </message>
 </context>
 <context>
@@ -779,17 +999,17 @@ face {1}</source>
 <context>
     <name>TargetPanel</name>
     <message>
-        <location filename="../../desktop/gui/target_panel.py" line="+34"/>
+        <location filename="../../desktop/gui/target_panel.py" line="+40"/>
         <source>Image or video file</source>
         <translation>图片或视频文件</translation>
     </message>
     <message>
-        <location line="+2"/>
-        <source>Camera (coming)</source>
-        <translation>摄像头（即将推出）</translation>
+        <location line="+1"/>
+        <source>Camera</source>
+        <translation>摄像头</translation>
     </message>
     <message>
-        <location line="+4"/>
+        <location line="+3"/>
         <source>Drop an image or video here</source>
         <translation>将图片或视频拖到这里</translation>
     </message>
@@ -824,7 +1044,7 @@ face {1}</source>
         <translation>运行于</translation>
     </message>
     <message>
-        <location line="+9"/>
+        <location line="+36"/>
         <source>Choose the target</source>
         <translation>选择目标</translation>
     </message>
@@ -963,7 +1183,7 @@ face {1}</source>
 <context>
     <name>WindowMenus</name>
     <message>
-        <location filename="../../desktop/gui/menus.py" line="+68"/>
+        <location filename="../../desktop/gui/menus.py" line="+70"/>
         <source>&amp;File</source>
         <translation>文件(&amp;F)</translation>
     </message>
@@ -983,7 +1203,7 @@ face {1}</source>
         <translation>关于 FaceDeck(&amp;A)</translation>
     </message>
     <message>
-        <location line="+29"/>
+        <location line="+32"/>
         <source>&amp;Open target…</source>
         <translation>打开目标(&amp;O)…</translation>
     </message>
@@ -1003,7 +1223,7 @@ face {1}</source>
         <translation>开始(&amp;T)</translation>
     </message>
     <message>
-        <location line="+3"/>
+        <location line="+2"/>
         <source>&amp;Cancel job</source>
         <translation>取消任务(&amp;C)</translation>
     </message>
@@ -1048,7 +1268,7 @@ face {1}</source>
         <translation>日志(&amp;L)</translation>
     </message>
     <message>
-        <location line="+43"/>
+        <location line="+57"/>
         <source>About FaceDeck</source>
         <translation>关于 FaceDeck</translation>
     </message>

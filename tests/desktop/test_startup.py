@@ -44,6 +44,7 @@ def imported_modules(*args: str, full: bool = False) -> set[str]:
         ("--headless", "swap", "--help"),
         ("--headless", "models", "--help"),
         ("--headless", "models", "download", "--help"),
+        ("--headless", "live", "--help"),
     ],
     ids=" ".join,
 )
@@ -65,11 +66,12 @@ def test_doctor_imports_only_what_it_reports_on(tmp_path):
         (("--headless", "doctor", "--help"), "doctor"),
         (("--headless", "models", "--help"), "models_cmd"),
         (("--headless", "swap", "--help"), "swap"),
+        (("--headless", "live", "--help"), "live_cmd"),
     ],
     ids=lambda value: " ".join(value) if isinstance(value, tuple) else str(value),
 )
 def test_only_the_command_that_runs_is_imported(args, command_module):
     names = imported_modules(*args, full=True)
-    commands = {"facedeck.desktop.headless." + name for name in ("swap", "doctor", "models_cmd")}
+    commands = {"facedeck.desktop.headless." + name for name in ("swap", "doctor", "models_cmd", "live_cmd")}
     expected = {f"facedeck.desktop.headless.{command_module}"} if command_module else set()
     assert names & commands == expected

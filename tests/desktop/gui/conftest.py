@@ -11,7 +11,8 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before Qt is first imported
 
-import threading  # noqa: E402 - after the platform is chosen
+import gc  # noqa: E402 - after the platform is chosen
+import threading  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import cv2  # noqa: E402
@@ -59,10 +60,26 @@ def gui_workspace(tmp_path_factory):
     }
 
 
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_teardown(item):
+    """After every teardown (pytest-qt's closing of the widgets included), collect the
+    garbage here, on the GUI thread.
+
+    Otherwise a test's windows and widgets go at some later collection, which may run on any
+    thread, a worker's of the next test included, and destroying their pixmaps or QObjects
+    there crashes the process (seen: a segfault in a models-dialog worker, "Garbage-collecting").
+    (Running the deferred deletes here as well made PySide6 abort at exit: not done.)
+    """
+    result = yield
+    gc.collect()
+    return result
+
+
 def window_threads(window) -> list:
     threads = [window.preview.worker, window.preview.faces_worker, window.preview.output_worker]
     if window.jobs.worker is not None:
         threads.append(window.jobs.worker)
+    threads += window.live.threads()  # live mode's start/watch, session and camera-list workers
     return threads
 
 

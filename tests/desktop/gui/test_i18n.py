@@ -39,6 +39,11 @@ MINE = {
     "LogPanel",
     "ErrorLine",
     "WindowMenus",
+    "CameraPanel",
+    "LivePanel",
+    "LiveController",
+    "PreviewPanel",
+    "TargetPanel",
 }
 
 

@@ -56,9 +56,10 @@ def test_window_opens_with_models(make_window, gui_workspace):
     assert not window.banner.isVisible()
     assert window.models_label.text() == "Models: ready"
     assert "cpu" in window.provider_label.text()
-    # the reserved places for live mode and remote runs are there, and disabled
+    # live mode is there (test_live.py); the place reserved for remote runs is disabled
     kind_model = window.target_panel.kind.model()
-    assert "Camera" in window.target_panel.kind.itemText(1) and not kind_model.item(1).isEnabled()
+    assert window.target_panel.kind.itemText(1) == "Camera" and kind_model.item(1).isEnabled()
+    assert not window.target_panel.run_on.model().item(1).isEnabled()
     assert window.target_panel.run_on.currentText() == "This computer"
 
 
