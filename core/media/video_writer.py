@@ -43,6 +43,7 @@ from .messages import av_message
 from .metadata import synthetic_text_fields
 from .orientation import stored
 from .output import naming_output
+from .realtime import demote_realtime_threads, realtime_threads
 from .video_types import AudioChunk, SourceDescription, SourceFrame
 from .yuv_patch import patch_yuv420
 
@@ -245,11 +246,15 @@ class _AvSink:
         except (av.error.FFmpegError, ValueError) as error:
             close_quietly(container)
             raise OutputError(f"{self._path}: cannot set up the output ({av_message(error)})") from None
+        realtime_before = realtime_threads() if encoder == "libsvtav1" else set()
         try:
             stream.codec_context.open()  # an encoder that cannot run (no GPU) fails here
         except av.error.FFmpegError as error:
             close_quietly(container)
             raise EncoderUnavailable(av_message(error)) from None
+        finally:
+            if encoder == "libsvtav1":  # real-time threads under root from here on (realtime.py)
+                demote_realtime_threads(keep=realtime_before)
         try:
             container.start_encoding()  # the other streams, the file and the header: fail now, not mid-way
         except av.error.FFmpegError as error:
@@ -316,8 +321,15 @@ class _AvSink:
         video_frame.pts = self._next_pts(frame)
         video_frame.time_base = self._time_base
         video_frame.pict_type = av.video.frame.PictureType.NONE  # let the encoder choose
+        # SVT-AV1 may start more threads, real-time ones under root, with the first frame
+        svt_starting = self._frames == 0 and self.encoder_name == "libsvtav1"
+        realtime_before = realtime_threads() if svt_starting else set()
         try:
-            self._container.mux(self._video.encode(video_frame))
+            try:
+                self._container.mux(self._video.encode(video_frame))
+            finally:
+                if svt_starting:
+                    demote_realtime_threads(keep=realtime_before)
         except OSError as error:  # first: PyAV's errno errors (a full disk) are FFmpegErrors too
             raise OutputError(f"{self._path}: cannot write the file ({av_message(error)})") from None
         except av.error.FFmpegError as error:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 
 import av
@@ -12,6 +13,7 @@ import pytest
 from facedeck.core.errors import OutputError
 from facedeck.core.media import encoding
 from facedeck.core.media.encoding import EncoderSettings, encoder_options
+from facedeck.core.media.realtime import realtime_threads
 from facedeck.core.media.video_reader import VideoReader
 from facedeck.core.media.video_writer import VideoWriter
 from tests.core.media.video_helpers import (
@@ -69,6 +71,21 @@ def test_other_codecs_are_lossless_at_quality_100(tmp_path: Path, codec: str, en
     assert writer.encoder_name == encoder
     for got, expected in zip(decode_frames(output), decode_frames(clip), strict=True):
         np.testing.assert_array_equal(got, expected)
+
+
+@pytest.mark.skipif(
+    not hasattr(os, "geteuid") or os.geteuid() != 0,
+    reason="SVT-AV1 raises thread priorities only for root (as in containers)",
+)
+def test_av1_leaves_no_thread_real_time(tmp_path: Path) -> None:
+    # Without realtime.py, SVT-AV1 leaves this (calling) thread and its own ~40 threads on
+    # SCHED_FIFO 99, which starved the process's other threads for minutes afterwards.
+    before = realtime_threads()
+    clip = make_clip(tmp_path / "in.mkv", frames=4, size=(64, 48), audio=False)
+    _, writer = transcode(clip, tmp_path / "out.mkv", EncoderSettings(codec="av1", hardware="off"))
+    assert writer.encoder_name == "libsvtav1"
+    assert realtime_threads() <= before
+    assert os.sched_getscheduler(0) == os.SCHED_OTHER
 
 
 def test_unknown_or_missing_codecs_are_output_errors(
