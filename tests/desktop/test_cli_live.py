@@ -95,7 +95,9 @@ def leftovers(folder) -> list[str]:
 
 def test_max_frames_records_a_valid_swapped_marked_video_and_reports(capsys, workspace, tmp_path):
     output = tmp_path / "out.mp4"
-    status, out, err = run_live(capsys, workspace, "--max-frames", "20", "--record", str(output))
+    # --loop: on a loaded machine the loop drops frames (as it should), and the 45-frame clip
+    # could end before 20 were delivered; looping, --max-frames is what ends the run
+    status, out, err = run_live(capsys, workspace, "--max-frames", "20", "--loop", "--record", str(output))
     assert status == 0, err
     frames = assert_valid_recording(output, most=20)
     assert STATS_LINE in err and "latency" in err and "dropped" in err  # one line a second, and the last one
