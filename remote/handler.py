@@ -29,6 +29,7 @@ from ..core.jobs.runner import run_job
 from ..core.jobs.spec import JobKind
 from ..core.models.files import MODELS_DIR_ENV, RUNPOD_VOLUME_MODELS, resolve_models_dir
 from ..core.models.library import ModelLibrary
+from ..core.runtime.providers import select_provider
 from ..core.runtime.report import describe_runtime
 from . import answers
 from .fetching import Fetcher, FetchSettings
@@ -87,6 +88,7 @@ class RemoteHandler:
         *,
         provider: str | None = None,
         models_dir: str | os.PathLike[str] | None = None,
+        device: int | None = None,
     ) -> RemoteHandler:
         """Models dir: ``models_dir``, else /runpod-volume/facedeck/models when it exists, else the
         model manager's usual resolution (FACEDECK_MODELS_DIR, the per-user folder); the result
@@ -99,7 +101,9 @@ class RemoteHandler:
             directory = RUNPOD_VOLUME_MODELS
         else:
             directory = resolve_models_dir(env.get(MODELS_DIR_ENV) or None)
-        library = ModelLibrary(directory, provider or env.get(PROVIDER_ENV) or "auto")
+        # ``device``: the GPU this engine runs on (a server gives each engine its own)
+        selection = select_provider(provider or env.get(PROVIDER_ENV) or "auto").on_device(device)
+        library = ModelLibrary(directory, selection)
         handler = cls(library, storage=BucketStorage.from_environment(env))
         handler.warm()
         return handler

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -27,6 +28,16 @@ PROVIDER_NAMES: dict[str, str] = {
 AUTO_ORDER: tuple[str, ...] = ("cuda", "coreml", "directml", "openvino", "cpu")
 
 CPU_PROVIDER = PROVIDER_NAMES["cpu"]
+# providers whose options take a "device_id": the GPU a session runs on
+DEVICE_PROVIDERS = frozenset(
+    {
+        "CUDAExecutionProvider",
+        "TensorrtExecutionProvider",
+        "ROCMExecutionProvider",
+        "MIGraphXExecutionProvider",
+        "DmlExecutionProvider",
+    }
+)
 
 _LONG_TO_SHORT: dict[str, str] = {long.lower(): short for short, long in PROVIDER_NAMES.items()}
 
@@ -93,6 +104,20 @@ class ProviderSelection:
     name: str
     providers: tuple[str, ...]
     reason: str
+    device: int | None = None  # the GPU to run on (its index); None: the provider's default, GPU 0
+
+    def on_device(self, device: int | None) -> ProviderSelection:
+        """The same providers pinned to GPU ``device`` (a server runs one engine per GPU)."""
+        if device is not None and device < 0:
+            raise ValueError(f"a GPU index is 0 or more, not {device}")
+        return dataclasses.replace(self, device=device)
+
+    def provider_options(self) -> list[dict[str, str]]:
+        """Options for each of ``providers``, in order: the device for those that take one."""
+        return [
+            {"device_id": str(self.device)} if self.device is not None and name in DEVICE_PROVIDERS else {}
+            for name in self.providers
+        ]
 
 
 def _normalise_available(available: Sequence[str]) -> list[str]:

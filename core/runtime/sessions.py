@@ -191,12 +191,17 @@ def create_session(
         _preload_cuda_dlls(ort)
 
     offered = set(ort.get_available_providers())
-    providers = [p for p in selection.providers if p in offered]
+    chosen = [
+        (name, options)
+        for name, options in zip(selection.providers, selection.provider_options(), strict=True)
+        if name in offered
+    ]
     missing = [p for p in selection.providers if p not in offered]
     if missing:
         logger.debug("leaving out providers this onnxruntime build lacks: %s", ", ".join(missing))
-    if CPU_PROVIDER not in providers:
-        providers.append(CPU_PROVIDER)
+    if CPU_PROVIDER not in (name for name, _ in chosen):
+        chosen.append((CPU_PROVIDER, {}))
+    providers = [name for name, _ in chosen]
 
     options = ort.SessionOptions()
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
@@ -208,7 +213,9 @@ def create_session(
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
 
     try:
-        session = ort.InferenceSession(path, sess_options=options, providers=providers)
+        session = ort.InferenceSession(
+            path, sess_options=options, providers=providers, provider_options=[opts for _, opts in chosen]
+        )
     except ort_errors(ort) as error:
         raise ModelFileError(path, _load_failure_reason(error)) from error
 

@@ -10,11 +10,15 @@ from __future__ import annotations
 import argparse
 import os
 import signal
+from typing import TYPE_CHECKING
 
 from ...core.errors import RuntimeInstallError, UsageError
 from .catalog import COMMANDS
 from .common import add_model_options, emit_json, say
 from .signals import StopSignal
+
+if TYPE_CHECKING:
+    from ...remote.handler import RemoteHandler
 
 SERVER_EXTRA = 'pip install "facedeck[server]"'
 
@@ -26,8 +30,8 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         description="Serve swap jobs over HTTP with RunPod's v2 queue API (/v2/{endpoint}/run, runsync, "
         "status, stream, cancel, purge-queue, health), one job at a time per engine. A token, when set, is "
         "read from FACEDECK_SERVER_TOKEN or --token-file, never from the command line, and is required "
-        "to listen beyond 127.0.0.1. Several GPUs: run one server per GPU (CUDA_VISIBLE_DEVICES=N) on its "
-        "own port; one process runs one engine.",
+        "to listen beyond 127.0.0.1. Several GPUs: --gpus 0,1 runs one engine on each, and jobs go to "
+        "whichever engine is free.",
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8000, help="port (default: 8000; 0 picks a free one)")
@@ -66,9 +70,58 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         metavar="N",
         help="most jobs waiting at once; more get 429 (default: 100)",
     )
+    engines = parser.add_mutually_exclusive_group()
+    engines.add_argument(
+        "--gpus",
+        type=_gpu_list,
+        metavar="LIST",
+        help="run one engine on each of these GPUs (0,1,3), each running one job at a time "
+        "(default: one engine on the provider's default GPU)",
+    )
+    engines.add_argument(
+        "--engines",
+        type=_positive(int),
+        default=1,
+        metavar="N",
+        help="run N engines on one device, each with its own copy of the models (default: 1)",
+    )
     add_model_options(parser)
     parser.add_argument("--json", action="store_true", help="print the listening address as one JSON line")
     parser.set_defaults(handler=run)
+
+
+def _gpu_list(text: str) -> list[int]:
+    """``--gpus 0,1``: distinct GPU indices."""
+    try:
+        gpus = [int(part) for part in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a list of GPU numbers like 0,1") from None
+    if any(gpu < 0 for gpu in gpus) or len(set(gpus)) != len(gpus):
+        raise argparse.ArgumentTypeError(f"{text!r}: GPU numbers are 0 or more, each named once")
+    return gpus
+
+
+def _engines(args: argparse.Namespace) -> list[RemoteHandler]:
+    """One handler per GPU of --gpus, or --engines handlers on the default device."""
+    from ...core.runtime.providers import select_provider
+    from ...remote.handler import RemoteHandler
+
+    if args.gpus is None:
+        return [
+            RemoteHandler.from_environment(os.environ, provider=args.provider, models_dir=args.models_dir)
+            for _ in range(args.engines)
+        ]
+    provider = select_provider(args.provider or os.environ.get("FACEDECK_PROVIDER") or "auto")
+    if provider.name in ("cpu", "coreml", "openvino"):
+        raise UsageError(
+            f"--gpus needs a GPU execution provider (cuda, tensorrt, rocm, directml), not {provider.name}"
+        )
+    return [
+        RemoteHandler.from_environment(
+            os.environ, provider=provider.name, models_dir=args.models_dir, device=gpu
+        )
+        for gpu in args.gpus
+    ]
 
 
 def _positive(kind: type) -> object:
@@ -98,7 +151,6 @@ def run(args: argparse.Namespace) -> int:
     _require_server_extra()
     if not 0 <= args.port <= 65535:
         raise UsageError(f"--port {args.port} is not a port number (0 to 65535)")
-    from ...remote.handler import RemoteHandler
     from ...remote.server.app import ServerSettings, create_app
     from ...remote.server.auth import TokenCheck, load_token, require_token_beyond_loopback
     from ...remote.server.jobs import JobQueue, QueueSettings
@@ -108,10 +160,10 @@ def run(args: argparse.Namespace) -> int:
     token = load_token(args.token_file, os.environ)
     require_token_beyond_loopback(args.host, token)
     sock = bind(args.host, args.port)  # first: a port in use fails before the models load
-    engine = RemoteHandler.from_environment(os.environ, provider=args.provider, models_dir=args.models_dir)
-    health = engine.health()  # the handler has already warned about missing models
+    engines = _engines(args)
+    health = engines[0].health()  # the handlers have already warned about missing models
     queue = JobQueue(
-        [engine],
+        engines,
         QueueSettings(
             keep_results=args.keep_results,
             execution_timeout=args.execution_timeout,

@@ -204,3 +204,38 @@ def test_missing_models_answer_every_job_with_the_files_named(tmp_path, image_jo
     finally:
         assert process.stop(signal.SIGTERM) == 143
     assert "det_10g.onnx" in process.log()  # said at start-up, not only to the first job
+
+
+def test_gpus_need_a_gpu_provider():
+    result = serve("--gpus", "0,1", "--provider", "cpu")
+    assert result.returncode == 2
+    assert one_line_error(result) == (
+        "--gpus needs a GPU execution provider (cuda, tensorrt, rocm, directml), not cpu"
+    )
+
+
+def test_two_engines_run_two_jobs_at_once(tmp_path, remote_models, remote_media):
+    # --engines N is --gpus' queue with N engines on one device: the same dispatch, testable here
+    process = ServerProcess(
+        ["--models-dir", str(remote_models.directory), "--provider", "cpu", "--engines", "2"],
+        log=tmp_path / "server.log",
+    )
+    try:
+        long_video = video_input(
+            media(data=remote_media.bytes("source")),
+            media(data=remote_media.bytes("long_clip"), name="long.mp4"),
+            result={"upload_url": "http://127.0.0.1:9/never-reached"},  # both are cancelled first
+        )
+        first, second = process.run(long_video), process.run(long_video)
+        running = [
+            process.wait_until(job_id, lambda answer: answer.get("output", {}).get("done", 0) >= 1)
+            for job_id in (first, second)
+        ]
+        # the first is still running while the second has started: two engines, not a queue of one
+        assert process.status(first)["status"] == "IN_PROGRESS"
+        assert {answer["workerId"] for answer in running} == {"engine-0", "engine-1"}
+        for job_id in (first, second):
+            assert process.post(f"cancel/{job_id}").json()["status"] == "CANCELLED"
+        assert process.get("health").json()["workers"] == {"idle": 2, "running": 0}
+    finally:
+        process.stop()

@@ -195,3 +195,33 @@ def test_missing_preload_dlls_is_fine(identity_model: Path, monkeypatch: pytest.
     monkeypatch.delattr(onnxruntime, "preload_dlls", raising=False)
     monkeypatch.setattr(sessions, "_dlls_preloaded", False)
     assert create_session(identity_model, CUDA_SELECTION).get_providers()[-1] == CPU
+
+
+def test_a_device_goes_to_the_providers_that_take_one() -> None:
+    cuda = ProviderSelection("cuda", ("CUDAExecutionProvider", CPU), "requested").on_device(1)
+    assert cuda.provider_options() == [{"device_id": "1"}, {}]
+    assert cuda.on_device(None).provider_options() == [{}, {}]  # the provider's default GPU
+    with pytest.raises(ValueError, match="0 or more"):
+        cuda.on_device(-1)
+
+
+def test_create_session_hands_the_device_to_onnxruntime(
+    identity_model: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # What onnxruntime receives: the device in the options of the provider that takes it,
+    # paired name by name with the providers (this build has no CUDA, so it falls back).
+    received: list[dict[str, object]] = []
+    real = onnxruntime.InferenceSession
+
+    def recording(*args: object, **kwargs: object) -> onnxruntime.InferenceSession:
+        received.append(kwargs)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(onnxruntime, "InferenceSession", recording)
+    monkeypatch.setattr(onnxruntime, "get_available_providers", lambda: ["CUDAExecutionProvider", CPU])
+    monkeypatch.setattr(sessions, "_dlls_preloaded", True)
+    selection = ProviderSelection("cuda", ("CUDAExecutionProvider", CPU), "requested").on_device(2)
+    session = create_session(identity_model, selection)  # no CUDA here: onnxruntime falls back
+    assert session.get_providers() == [CPU]
+    assert received[-1]["providers"] == ["CUDAExecutionProvider", CPU]
+    assert received[-1]["provider_options"] == [{"device_id": "2"}, {}]
