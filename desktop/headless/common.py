@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from typing import Any
 
 from ...core.models import files as model_files
@@ -24,6 +25,27 @@ def add_model_options(parser: argparse.ArgumentParser) -> None:
         help=f"onnxruntime execution provider: auto, {', '.join(PROVIDER_NAMES)} "
         "(default: auto, the best one available here; 'doctor' lists them)",
     )
+
+
+def checked_number(
+    parse: Callable[[str], Any], problem_of: Callable[[Any], str | None], name: str = "number"
+) -> Callable[[str], Any]:
+    """An argparse ``type``: parses with ``parse`` (int or float), then ``problem_of`` the
+    value (None when it is fine, else the message argparse shows)."""
+    kind = "a whole number" if parse is int else "a number"
+
+    def convert(text: str) -> Any:
+        try:
+            value = parse(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not {kind}") from None
+        problem = problem_of(value)
+        if problem is not None:
+            raise argparse.ArgumentTypeError(problem)
+        return value
+
+    convert.__name__ = name
+    return convert
 
 
 def emit_json(event: str, **fields: Any) -> None:

@@ -10,11 +10,12 @@ from __future__ import annotations
 import argparse
 import os
 import signal
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from ...core.errors import RuntimeInstallError, UsageError
 from .catalog import COMMANDS
-from .common import add_model_options, emit_json, say
+from .common import add_model_options, checked_number, emit_json, say
 from .signals import StopSignal
 
 if TYPE_CHECKING:
@@ -103,7 +104,7 @@ def _gpu_list(text: str) -> list[int]:
 
 def _engines(args: argparse.Namespace) -> list[RemoteHandler]:
     """One handler per GPU of --gpus, or --engines handlers on the default device."""
-    from ...core.runtime.providers import select_provider
+    from ...core.runtime.providers import DEVICE_PROVIDERS, PROVIDER_NAMES, select_provider
     from ...remote.handler import RemoteHandler
 
     if args.gpus is None:
@@ -111,8 +112,8 @@ def _engines(args: argparse.Namespace) -> list[RemoteHandler]:
             RemoteHandler.from_environment(os.environ, provider=args.provider, models_dir=args.models_dir)
             for _ in range(args.engines)
         ]
-    provider = select_provider(args.provider or os.environ.get("FACEDECK_PROVIDER") or "auto")
-    if provider.name in ("cpu", "coreml", "openvino"):
+    provider = select_provider(args.provider)
+    if PROVIDER_NAMES[provider.name] not in DEVICE_PROVIDERS:  # no device to pin
         raise UsageError(
             f"--gpus needs a GPU execution provider (cuda, tensorrt, rocm, directml), not {provider.name}"
         )
@@ -124,17 +125,11 @@ def _engines(args: argparse.Namespace) -> list[RemoteHandler]:
     ]
 
 
-def _positive(kind: type) -> object:
-    def parse(text: str) -> float | int:
-        try:
-            value = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-        if value <= 0:
-            raise argparse.ArgumentTypeError(f"must be more than 0: {text!r}")
-        return value
+def _positive(kind: Callable[[str], Any]) -> Callable[[str], Any]:
+    def problem_of(value: float) -> str | None:
+        return None if value > 0 else f"must be more than 0: {value!r}"
 
-    return parse
+    return checked_number(kind, problem_of)
 
 
 def _require_server_extra() -> None:

@@ -21,7 +21,7 @@ from ...core.jobs.timecode import TIME_FORMS, parse_time
 from ...core.limits import field_limits, limit_problem
 from ...core.models.manifest import load_manifest
 from .catalog import COMMANDS
-from .common import add_model_options
+from .common import add_model_options, checked_number
 
 DEFAULT_NAME_PATTERN = "{stem}.facedeck{ext}"
 NAME_FIELDS = {
@@ -64,27 +64,6 @@ def describe(rules: Mapping[str, Any]) -> str:
     if rules.get("multiple_of"):
         text += f", a multiple of {rules['multiple_of']}"
     return text
-
-
-def checked_number(
-    parse: Callable[[str], Any], problem_of: Callable[[Any], str | None], name: str = "number"
-) -> Callable[[str], Any]:
-    """An argparse ``type``: parses with ``parse`` (int or float), then ``problem_of`` the
-    value (None when it is fine, else the message argparse shows)."""
-    kind = "a whole number" if parse is int else "a number"
-
-    def convert(text: str) -> Any:
-        try:
-            value = parse(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not {kind}") from None
-        problem = problem_of(value)
-        if problem is not None:
-            raise argparse.ArgumentTypeError(problem)
-        return value
-
-    convert.__name__ = name
-    return convert
 
 
 def limited(cls: type, name: str, parse: Callable[[str], Any] = int) -> Callable[[str], Any]:
