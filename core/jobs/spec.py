@@ -189,6 +189,18 @@ class Trim:
 
 
 @dataclass(frozen=True)
+class PartOf:
+    """Videos: this job is part ``index`` (from 0) of ``count`` parts of one longer video.
+
+    A remote fan-out sends each part as its own job; a part in which no frame has a face
+    is written unchanged instead of failing (the whole video fails only if no part had one).
+    """
+
+    index: int = field(default=0, metadata=limits(0, 999))
+    count: int = field(default=1, metadata=limits(1, 1000))
+
+
+@dataclass(frozen=True)
 class SwapJob:
     """One swap: what to read, who goes where, how, and what to write."""
 
@@ -200,6 +212,7 @@ class SwapJob:
     tracker: TrackerOptions = field(default_factory=TrackerOptions)
     preview_every: float | None = field(default=None, metadata=limits(0.0, 3600.0))  # seconds
     trim: Trim | None = None  # videos: a part of the target only
+    part: PartOf | None = None  # videos: one part of a fanned-out video (remote/fanout.py)
     version: int = SCHEMA_VERSION
 
     _omit_none = True  # unset optional parts stay off the wire (readers without them still agree)
@@ -270,11 +283,16 @@ class SwapJob:
         return []
 
     def _trim_problems(self) -> list[FieldProblem]:
+        found: list[FieldProblem] = []
+        if self.part is not None and self.kind is not JobKind.VIDEO:
+            found.append(FieldProblem("part", "only a video job can be a part of a video"))
+        elif self.part is not None and self.part.index >= self.part.count:
+            found.append(FieldProblem("part.index", f"{self.part.index} is not below part.count"))
         if self.trim is None:
-            return []
+            return found
         if self.kind is JobKind.IMAGE:
             return [FieldProblem("trim", f"only a video can be trimmed, and {self.target.label} is an image")]
-        return self.trim.problems()
+        return found + self.trim.problems()
 
     def _output_problems(self) -> list[FieldProblem]:
         video = self.kind is not JobKind.IMAGE

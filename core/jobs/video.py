@@ -275,7 +275,8 @@ class _Pipeline:
             raise InvalidJobError([FieldProblem("trim", f"{label} has no frames {span}")])
         if self.counts["frames"] == 0:
             raise NoFaceError(f"{label} has no frames to process", path=label)
-        if self.counts["with_faces"] == 0:
+        # one part of a fanned-out video may well have no face: its frames go back unchanged
+        if self.counts["with_faces"] == 0 and self.job.part is None:
             raise NoFaceError(f"no face found in any frame of {label}", path=label)
 
     def _source(self, *, with_audio: bool) -> Iterator[SourceFrame | AudioChunk]:

@@ -239,3 +239,29 @@ def test_trim_end_must_follow_its_start_and_the_frame_time_round_trips(files):
     # unset optional parts stay off the wire, so readers without them still accept the job
     plain = base(files)
     assert "trim" not in plain and "time" not in plain["faces"]["sources"][0]
+
+
+def test_part_of_a_video_is_checked_and_round_trips():
+    from facedeck.core.errors import InvalidJobError
+    from facedeck.core.jobs.spec import FaceAssignment, FaceRef, JobKind, MediaRef, PartOf, SwapJob
+
+    video = SwapJob(
+        kind=JobKind.VIDEO,
+        target=MediaRef(url="https://example.com/part.mp4"),
+        faces=FaceAssignment(sources=[FaceRef(MediaRef(url="https://example.com/me.png"))]),
+        part=PartOf(index=2, count=4),
+    )
+    data = video.to_dict()
+    assert data["part"] == {"index": 2, "count": 4}
+    assert SwapJob.from_dict(data) == video
+    import dataclasses
+
+    problems = [str(p) for p in dataclasses.replace(video, part=PartOf(index=4, count=4)).problems()]
+    assert problems == ["part.index: 4 is not below part.count"]
+    image = SwapJob(kind=JobKind.IMAGE, target=MediaRef(url="https://example.com/a.png"),
+                    faces=video.faces, part=PartOf(index=0, count=2))
+    with pytest.raises(InvalidJobError, match="part: only a video job can be a part of a video"):
+        image.validate()
+    # a job that is not a part keeps the key off the wire
+    plain = SwapJob(kind=JobKind.VIDEO, target=video.target, faces=video.faces)
+    assert "part" not in plain.to_dict()
