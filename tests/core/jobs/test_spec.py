@@ -258,8 +258,12 @@ def test_part_of_a_video_is_checked_and_round_trips():
 
     problems = [str(p) for p in dataclasses.replace(video, part=PartOf(index=4, count=4)).problems()]
     assert problems == ["part.index: 4 is not below part.count"]
-    image = SwapJob(kind=JobKind.IMAGE, target=MediaRef(url="https://example.com/a.png"),
-                    faces=video.faces, part=PartOf(index=0, count=2))
+    image = SwapJob(
+        kind=JobKind.IMAGE,
+        target=MediaRef(url="https://example.com/a.png"),
+        faces=video.faces,
+        part=PartOf(index=0, count=2),
+    )
     with pytest.raises(InvalidJobError, match="part: only a video job can be a part of a video"):
         image.validate()
     # a job that is not a part keeps the key off the wire

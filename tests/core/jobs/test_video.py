@@ -310,23 +310,32 @@ def test_trim_past_the_end_is_refused_before_anything_is_written(tmp_path, model
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.mp4"]
 
 
-def test_a_video_without_faces_fails_but_a_part_of_a_longer_one_is_written_unchanged(tmp_path, models, photos):
+def test_a_video_without_faces_fails_but_a_part_of_a_longer_one_is_written_unchanged(
+    tmp_path, models, photos
+):
     """A fanned-out part with nobody in it must not fail the whole video (remote/fanout.py)."""
     from facedeck.core.errors import NoFaceError
     from facedeck.core.jobs.spec import PartOf
 
     clip = make_clip(tmp_path / "empty.mp4", frames=8, size=SIZE, fps=24, draw=grey_background, audio=False)
-    whole = video_job(clip, tmp_path / "whole.mp4", FaceAssignment(sources=[face(photos["yellow"])]), encoder=LOSSLESS)
+    whole = video_job(
+        clip, tmp_path / "whole.mp4", FaceAssignment(sources=[face(photos["yellow"])]), encoder=LOSSLESS
+    )
     with pytest.raises(NoFaceError, match="no face found in any frame of empty.mp4"):
         run_job(library_for(models), whole)
     assert not (tmp_path / "whole.mp4").exists()
 
-    part = dataclasses.replace(whole, output=dataclasses.replace(whole.output, path=str(tmp_path / "part.mp4")),
-                               part=PartOf(index=1, count=3))
+    part = dataclasses.replace(
+        whole,
+        output=dataclasses.replace(whole.output, path=str(tmp_path / "part.mp4")),
+        part=PartOf(index=1, count=3),
+    )
     result = run_job(library_for(models), part)
     assert result.frames == 8 and result.faces_found == 0
     written = decode_frames(tmp_path / "part.mp4")
     original = decode_frames(clip)
     assert len(written) == len(original)
     # lossless both ways: the frames went through untouched
-    assert max(np.abs(a.astype(int) - b.astype(int)).max() for a, b in zip(written, original)) <= 2
+    assert (
+        max(np.abs(a.astype(int) - b.astype(int)).max() for a, b in zip(written, original, strict=True)) <= 2
+    )
