@@ -5,7 +5,8 @@ images are uploaded and the answer names the object. Two ways, by who holds the 
 
 - the caller presigns a PUT URL (the worker needs no credentials): ``put_presigned``;
 - the worker's own environment names an S3-compatible bucket (AWS S3, Cloudflare R2,
-  MinIO): ``BucketStorage``, built on boto3, which is imported only when a bucket is used.
+  MinIO): ``BucketStorage``, built on remote/s3.py's boto3 bucket, which imports boto3
+  only when a bucket is used.
 
 A presigned URL's query string is its signature: it never reaches a log or a message;
 what the answer and the log carry is the object's location, the URL without its query.
@@ -25,6 +26,7 @@ import requests
 
 from ..core.errors import FaceDeckError, JobCancelled
 from .redact import protect_request_logs
+from .s3 import ADDRESSING_STYLES, S3Bucket, S3Failure
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +38,7 @@ BUCKET_ENV = "FACEDECK_S3_BUCKET"
 ENDPOINT_ENV = "FACEDECK_S3_ENDPOINT_URL"
 PREFIX_ENV = "FACEDECK_S3_PREFIX"
 URL_EXPIRES_ENV = "FACEDECK_S3_URL_EXPIRES"
+ADDRESSING_ENV = "FACEDECK_S3_ADDRESSING_STYLE"  # "path" for MinIO; default "auto"
 DEFAULT_PREFIX = "facedeck/results/"
 DEFAULT_URL_EXPIRES = 3600
 
@@ -126,8 +129,14 @@ def put_presigned(
     raise UploadError(f"the result could not be uploaded to {host} ({problem})")
 
 
-class BucketStorage:
-    """An S3-compatible bucket from the worker's environment; answers a presigned GET URL."""
+class BucketStorage(S3Bucket):
+    """An S3-compatible bucket from the worker's environment; answers a presigned GET URL.
+
+    The bucket operations themselves (upload, presign, download, delete) are S3Bucket's
+    (remote/s3.py), which the desktop client's job staging uses too.
+    """
+
+    boto3_hint = "install the worker or server extra"
 
     def __init__(
         self,
@@ -138,17 +147,19 @@ class BucketStorage:
         credentials: Mapping[str, str] | None = None,
         prefix: str = DEFAULT_PREFIX,
         url_expires: int = DEFAULT_URL_EXPIRES,
+        addressing_style: str = "auto",
     ) -> None:
         """``credentials``: aws_access_key_id, aws_secret_access_key, aws_session_token (any of
-        them; boto3's own lookup fills the rest)."""
-        self.bucket = bucket
-        self.endpoint_url = endpoint_url
-        self.region = region
+        them; boto3's own lookup fills the rest). ``addressing_style``: "path" for MinIO."""
+        super().__init__(
+            bucket,
+            endpoint_url=endpoint_url,
+            region=region,
+            credentials=credentials,
+            addressing_style=addressing_style,
+        )
         self.prefix = prefix
         self.url_expires = url_expires
-        self._credentials = dict(credentials or {})
-        self._client: Any = None
-        self._lock = threading.Lock()
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str]) -> BucketStorage | None:
@@ -162,6 +173,7 @@ class BucketStorage:
             if environ.get(name)
         }
         expires = environ.get(URL_EXPIRES_ENV, "").strip()
+        style = environ.get(ADDRESSING_ENV, "").strip().lower()
         return cls(
             bucket,
             endpoint_url=environ.get(ENDPOINT_ENV) or None,
@@ -169,6 +181,7 @@ class BucketStorage:
             credentials=credentials,
             prefix=environ.get(PREFIX_ENV, DEFAULT_PREFIX),
             url_expires=int(expires) if expires.isdigit() else DEFAULT_URL_EXPIRES,
+            addressing_style=style if style in ADDRESSING_STYLES else "auto",
         )
 
     def describe(self) -> str:
@@ -177,55 +190,19 @@ class BucketStorage:
 
     def store(self, path: Path, *, name: str) -> StoredObject:
         key = f"{self.prefix}{name}"
-        error_types = self._error_types()
         try:
-            client = self._s3()
-            client.upload_file(str(path), self.bucket, key)
-            url = client.generate_presigned_url(
-                "get_object", Params={"Bucket": self.bucket, "Key": key}, ExpiresIn=self.url_expires
-            )
-        except error_types as error:
+            size = self.upload(path, key)
+            url = self.presign_get(key, self.url_expires)
+        except S3Failure as failure:
             raise UploadError(
-                f"the result could not be stored in bucket {self.bucket} ({_boto_reason(error)})"
+                f"the result could not be stored in bucket {self.bucket} ({failure.reason})"
             ) from None
         log.info("stored %s in s3://%s/%s", path.name, self.bucket, key)
-        return StoredObject(url, path.stat().st_size, bucket=self.bucket, key=key)
+        return StoredObject(url, size, bucket=self.bucket, key=key)
 
     def remove(self, key: str) -> None:
         """Delete an object this storage wrote (a result whose job was cancelled meanwhile)."""
         try:
-            self._s3().delete_object(Bucket=self.bucket, Key=key)
-        except self._error_types() as error:
-            log.warning("could not remove s3://%s/%s (%s)", self.bucket, key, _boto_reason(error))
-
-    def _s3(self) -> Any:
-        with self._lock:
-            if self._client is None:
-                import boto3  # the worker and server extras only: imported when a bucket is used
-
-                self._client = boto3.client(
-                    "s3", endpoint_url=self.endpoint_url, region_name=self.region, **self._credentials
-                )
-            return self._client
-
-    @staticmethod
-    def _error_types() -> tuple[type[Exception], ...]:
-        try:
-            from boto3.exceptions import Boto3Error
-            from botocore.exceptions import BotoCoreError, ClientError
-        except ImportError:  # boto3 not installed: the import inside _s3 says so
-            return (ImportError,)
-        return (Boto3Error, BotoCoreError, ClientError, ImportError)
-
-
-def _boto_reason(error: Exception) -> str:
-    """A short reason without request details: the S3 error code, or the exception's kind."""
-    if isinstance(error, ImportError):
-        return "boto3 is not installed; install the worker or server extra"
-    # boto3's upload_file wraps the S3 error (S3UploadFailedError): the code is on the original
-    response = getattr(error, "response", None) or getattr(error.__context__, "response", None)
-    if isinstance(response, dict):
-        code = response.get("Error", {}).get("Code")
-        if code:
-            return str(code)
-    return type(error).__name__
+            self.delete(key)
+        except S3Failure as failure:
+            log.warning("could not remove s3://%s/%s (%s)", self.bucket, key, failure.reason)

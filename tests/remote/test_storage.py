@@ -6,8 +6,10 @@ import http.server
 import logging
 import threading
 from collections.abc import Iterator
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
+import requests
 
 from facedeck.core.errors import JobCancelled
 from facedeck.remote.storage import BucketStorage, UploadError, location_of, put_presigned
@@ -128,3 +130,38 @@ def test_the_bucket_stores_under_its_prefix_and_answers_a_readable_url(s3_server
     assert s3_server.read(stored.key) == result_file.read_bytes()
     storage.remove(stored.key)
     assert s3_server.keys(f"tests/{unique}/") == []
+
+
+def test_the_worker_bucket_signs_version_4_urls_in_the_addressing_style_set(
+    s3_server, result_file, unique, tmp_path
+):
+    environ = {
+        **s3_server.environment(prefix=f"tests/{unique}/"),
+        "FACEDECK_S3_ADDRESSING_STYLE": "path",
+        "FACEDECK_S3_URL_EXPIRES": "600",
+    }
+    storage = BucketStorage.from_environment(environ)
+    assert storage is not None and storage.addressing_style == "path"
+    stored = storage.store(result_file, name="r.mp4")
+    parts = urlsplit(stored.url)
+    assert parts.path == f"/{s3_server.bucket}/tests/{unique}/r.mp4"
+    query = parse_qs(parts.query)
+    assert query["X-Amz-Algorithm"] == ["AWS4-HMAC-SHA256"] and query["X-Amz-Expires"] == ["600"]
+    assert requests.get(stored.url, timeout=10).content == result_file.read_bytes()
+
+    # the operations the desktop's job staging shares: a presigned PUT, a download, a delete
+    url, headers = storage.presign_put(f"tests/{unique}/put.mp4", 60, "video/mp4")
+    assert headers == {"Content-Type": "video/mp4"}
+    assert requests.put(url, data=b"put by a worker", headers=headers, timeout=10).status_code == 200
+    assert storage.download(f"tests/{unique}/put.mp4", tmp_path / "back.mp4") == len(b"put by a worker")
+    assert (tmp_path / "back.mp4").read_bytes() == b"put by a worker"
+    storage.delete(f"tests/{unique}/put.mp4")
+    storage.remove(stored.key or "")
+    assert s3_server.keys(f"tests/{unique}/") == []
+
+
+def test_an_unknown_addressing_style_in_the_environment_is_auto(s3_server):
+    storage = BucketStorage.from_environment(
+        {**s3_server.environment(), "FACEDECK_S3_ADDRESSING_STYLE": "dns"}
+    )
+    assert storage is not None and storage.addressing_style == "auto"
