@@ -68,6 +68,7 @@ def make_clip(
     rotation: int = 0,
     crf: int | None = 0,
     draw: DrawFn | None = None,
+    gop: int | None = None,
 ) -> Path:
     """Write a short clip with moving content, an optional 440 Hz tone and rotation metadata.
 
@@ -75,7 +76,9 @@ def make_clip(
     lossless for libx264/libx265/libvpx-vp9, so tests can compare pixels; ``None`` uses
     the encoder's default quality. A .webm given the default codecs gets VP9 + Opus.
     ``vfr=True`` spaces the frames irregularly (time base 1/(4*fps)). ``audio_tracks``
-    adds that many audio streams (the second one an octave up, 880 Hz).
+    adds that many audio streams (the second one an octave up, 880 Hz). ``gop`` puts a
+    keyframe every ``gop`` frames and nowhere else (x264/x265 scene-cut detection off);
+    None leaves the encoder's own choice.
     """
     path = Path(path)
     fmt = _FORMATS[path.suffix.lower()]
@@ -86,7 +89,12 @@ def make_clip(
         raise ValueError("rotation must be a multiple of 90")
     width, height = size
     with av.open(str(path), "w", format=fmt) as container:
-        video = container.add_stream(codec, rate=fps, options=_video_options(codec, crf))
+        options = _video_options(codec, crf)
+        if gop is not None:
+            options = _without_scene_cuts(codec, options)
+        video = container.add_stream(codec, rate=fps, options=options)
+        if gop is not None:
+            video.codec_context.gop_size = gop
         video.width, video.height = width, height
         video.pix_fmt = pix_fmt
         if codec in ("mpeg4", "mjpeg"):
@@ -142,6 +150,15 @@ def _video_options(codec: str, crf: int | None) -> dict[str, str]:
         base = {"deadline": "realtime", "cpu-used": "8", "b": "0"}
         return {**base, "lossless": "1"} if crf == 0 else {**base, "crf": str(crf)}
     return {}
+
+
+def _without_scene_cuts(codec: str, options: dict[str, str]) -> dict[str, str]:
+    """``options`` plus what keeps x264/x265 from adding keyframes of their own at scene cuts."""
+    key = {"libx264": "x264-params", "libx265": "x265-params"}.get(codec)
+    if key is None:
+        return options
+    params = [item for item in options.get(key, "").split(":") if item]
+    return {**options, key: ":".join(["scenecut=0", *params])}
 
 
 def _write_tone(
