@@ -72,6 +72,8 @@ def add_full_parser(name: str, commands: argparse._SubParsersAction) -> None:
         from .headless import worker_cmd as module  # type: ignore[no-redef]
     elif name == "serve":
         from .headless import serve_cmd as module  # type: ignore[no-redef]
+    elif name == "remote":
+        from .headless import remote_cmd as module  # type: ignore[no-redef]
     else:
         from .headless import models_cmd as module  # type: ignore[no-redef]
     module.add_parser(commands)

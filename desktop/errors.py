@@ -32,6 +32,9 @@ EXIT_CODES = {
     # a camera, stream, recording or virtual camera that failed: the live command's help says 1
     "live": 1,
     "cancelled": EXIT_INTERRUPTED,
+    # a remote run: the endpoint, its key, the storage, or a job that failed there for a
+    # reason with no code of its own (remote/client.py); a worker's own codes map as above
+    "remote": 7,
 }
 
 DOWNLOAD_COMMAND = "facedeck --headless models download"

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ...core.errors import FaceDeckError, InvalidJobError
+from ...core.jobs.events import EventSink
 from ...core.jobs.result import JobResult
 from ...core.jobs.runner import run_job
 from ...core.jobs.spec import JobKind, SwapJob
@@ -27,6 +28,7 @@ from .swap_report import ProgressReporter, report_failure, report_result, report
 from .targets import Namer, Targets
 
 JobBuilder = Callable[..., SwapJob]
+Engine = Callable[[SwapJob, EventSink], JobResult]  # run_job on this machine, or a RemoteRunner
 # Failures that every later target would meet too.
 STOPS_THE_BATCH = frozenset(
     {
@@ -37,36 +39,49 @@ STOPS_THE_BATCH = frozenset(
         "provider",
         "runtime_install",
         "cancelled",
+        "remote",  # the endpoint, the key or the storage: the same for every target
     }
 )
 
 
 def run_swaps(args: argparse.Namespace, build_job: JobBuilder, targets: Targets, namer: Namer) -> int:
-    check_onnxruntime()
-    library = ModelLibrary(model_files.resolve_models_dir(args.models_dir), args.provider)
+    engine = _engine(args)
     namer.make_folder()
     try:
         if not targets.batch:
             target = targets.paths[0]
             video = is_video_input(target)
             job = build_job(args, target, namer.output_for(target, 1, video), video=video)
-            report_result(_run(library, job, target, Path(target).name, args.json), target, as_json=args.json)
+            report_result(_run(engine, job, target, Path(target).name, args), target, as_json=args.json)
             return 0
-        return _run_batch(args, build_job, library, targets.paths, namer)
+        return _run_batch(args, build_job, engine, targets.paths, namer)
     finally:
         namer.remove_empty_folders()
 
 
-def _run(library: ModelLibrary, job: SwapJob, target: str, label: str, as_json: bool) -> JobResult:
-    reporter = ProgressReporter(target, label, as_json=as_json, video=job.kind is JobKind.VIDEO)
+def _engine(args: argparse.Namespace) -> Engine:
+    """What runs each job: the local engine, or the endpoint ``--remote`` names."""
+    if args.remote is not None:
+        from .remote_args import runner_from_args  # the client: only for remote runs
+
+        runner = runner_from_args(args)
+        return lambda job, events: runner.run(job, events=events)
+    check_onnxruntime()
+    library = ModelLibrary(model_files.resolve_models_dir(args.models_dir), args.provider)
+    return lambda job, events: run_job(library, job, events=events)
+
+
+def _run(engine: Engine, job: SwapJob, target: str, label: str, args: argparse.Namespace) -> JobResult:
+    video = job.kind is JobKind.VIDEO
+    reporter = ProgressReporter(target, label, as_json=args.json, video=video, remote=args.remote is not None)
     try:
-        return run_job(library, job, events=reporter)
+        return engine(job, reporter)
     finally:
         reporter.close()
 
 
 def _run_batch(
-    args: argparse.Namespace, build_job: JobBuilder, library: ModelLibrary, paths: list[str], namer: Namer
+    args: argparse.Namespace, build_job: JobBuilder, engine: Engine, paths: list[str], namer: Namer
 ) -> int:
     failures: list[tuple[str, FaceDeckError]] = []
     written: list[str] = []
@@ -79,7 +94,7 @@ def _run_batch(
         try:
             video = is_video_input(target)
             job = build_job(args, target, namer.output_for(target, index, video), video=video, batch=True)
-            result = _run(library, job, target, label, args.json)
+            result = _run(engine, job, target, label, args)
         except FaceDeckError as error:
             if error.code in STOPS_THE_BATCH or _about_sources(error, target, sources):
                 raise

@@ -22,6 +22,7 @@ COMMANDS: dict[str, Command] = {
     "live": Command("swap faces live from a camera, stream or clip into a recording or a virtual camera"),
     "worker": Command("run as a RunPod serverless worker (what the worker image starts)"),
     "serve": Command("serve swap jobs over HTTP with RunPod's v2 queue API, on your own machine"),
+    "remote": Command("check a RunPod endpoint or a FaceDeck server (remote health)"),
 }
 
 

@@ -111,10 +111,12 @@ def build_job(
 
 
 def run(args: argparse.Namespace) -> int:
+    from .remote_args import check_remote_options
     from .targets import Namer, expand_targets  # reads files and knows formats: not for --help
 
     # usage errors before anything is read or loaded
     selection_of(args)
+    check_remote_options(args)
     targets = expand_targets(args.target)
     namer = Namer(args.output, args.name_pattern, targets.batch)
     from .batch import run_swaps  # the engine: imported only when a swap runs

@@ -22,6 +22,7 @@ from ...core.limits import field_limits, limit_problem
 from ...core.models.manifest import load_manifest
 from .catalog import COMMANDS
 from .common import add_model_options, checked_number
+from .remote_args import REMOTE_EPILOG, add_remote_options
 
 DEFAULT_NAME_PATTERN = "{stem}.facedeck{ext}"
 NAME_FIELDS = {
@@ -168,7 +169,7 @@ def add_parser(commands: argparse._SubParsersAction, handler: Callable[[argparse
         help=COMMANDS["swap"].help,
         description="Put the source face onto faces in the target images or videos and write the results.",
         usage="%(prog)s (-s SRC [SRC ...] | --map SRC REFERENCE) -t TARGET [TARGET ...] [-o OUT] [options]",
-        epilog=EPILOG,
+        epilog=f"{EPILOG}\n\n{REMOTE_EPILOG}",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
@@ -208,6 +209,7 @@ def add_parser(commands: argparse._SubParsersAction, handler: Callable[[argparse
         "--json", action="store_true", help="print machine-readable lines (one result per target)"
     )
     add_model_options(parser)
+    add_remote_options(parser, segments=True)
     parser.set_defaults(handler=handler)
 
 

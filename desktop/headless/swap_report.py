@@ -17,19 +17,38 @@ from ..errors import cli_message, exit_code
 from .common import emit_json, say
 from .progress import ProgressBar, human_duration
 
+# What a remote run is doing, as the stages its events name (remote/remote_run.py, fanout.py).
+REMOTE_STAGES = {
+    "split": "splitting the video at keyframes",
+    "upload": "uploading the inputs",
+    "queue": "waiting for a worker",
+    "frames": "swapping on the worker",
+    "download": "downloading the result",
+    "join": "joining the parts",
+}
+
 
 class ProgressReporter:
     """Job events as a progress bar (people) or progress lines once a second (--json)."""
 
-    def __init__(self, target: str, label: str, *, as_json: bool, video: bool) -> None:
+    def __init__(self, target: str, label: str, *, as_json: bool, video: bool, remote: bool = False) -> None:
         # images finish in a moment: no bar for them, as before
         self.bar = ProgressBar(label) if video and not as_json else None
         self.as_json = as_json and video
         self.target = target
+        self.label = label
         self.last_json = 0.0
+        # a remote run also says what it waits for: uploading, a worker, the download
+        self.remote = remote
+        self.stage = ""
 
     def __call__(self, event: JobEvent) -> None:
-        if not isinstance(event, Progress) or event.stage != "frames":
+        if not isinstance(event, Progress):
+            return
+        if self.remote and event.stage != self.stage:
+            self.stage = event.stage
+            self._stage_changed(event.stage)
+        if event.stage != "frames":
             return
         if self.bar is not None:
             total = f"/{event.total}" if event.total else ""
@@ -49,6 +68,15 @@ class ProgressReporter:
                 fps=round(event.frames_per_second, 2),
                 eta_seconds=event.eta_seconds,
             )
+
+    def _stage_changed(self, stage: str) -> None:
+        text = REMOTE_STAGES.get(stage)
+        if text is None:
+            return
+        if as_json := self.as_json:
+            emit_json("stage", target=self.target, stage=stage)
+        if not as_json and not (stage == "frames" and self.bar is not None):
+            print(f"{self.label}: {text}", file=sys.stderr, flush=True)
 
     def close(self) -> None:
         if self.bar is not None:
