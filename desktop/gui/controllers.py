@@ -1,7 +1,9 @@
 """Controllers on the GUI thread: the preview follows the document, the job runs it.
 
 They own the workers (and so the threads' lifetimes) and talk to views through signals;
-both use the window's one ModelLibrary.
+both use the window's one ModelLibrary. The job runs where the window's RemoteChoice says:
+here on that library, or on a remote endpoint with the keys from the SecretStore (the
+preview always runs here).
 """
 
 from __future__ import annotations
@@ -10,10 +12,11 @@ import logging
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
-from ...core.errors import UsageError
+from ...core.errors import FaceDeckError, UsageError
 from ...core.jobs.result import JobResult
 from ...core.jobs.spec import JobKind
 from ...core.models.library import ModelLibrary
+from ..errors import cli_message
 from ..job_document import LIVE, OUTPUT, JobDocument
 from ..preview import (
     OutputFrame,
@@ -23,7 +26,17 @@ from ..preview import (
     SourceFacesRequest,
     SourceFacesResult,
 )
-from .workers import JobWorker, OutputFrameWorker, PreviewWorker, SourceFacesWorker
+from ..remote_choice import RemoteChoice
+from ..secret_store import SecretStore
+from .workers import (
+    JobRunner,
+    JobWorker,
+    OutputFrameWorker,
+    PreviewWorker,
+    SourceFacesWorker,
+    local_runner,
+    remote_runner,
+)
 
 log = logging.getLogger(__name__)
 
@@ -145,17 +158,25 @@ class PreviewController(QObject):
 
 
 class JobController(QObject):
-    """Runs the document's job on a JobWorker; one job at a time."""
+    """Runs the document's job on a JobWorker, where ``choice`` says; one job at a time."""
 
     started = Signal()
     progress = Signal(object)  # Progress
     finished = Signal(object, str)  # JobResult or None, a one-line outcome
     error = Signal(str)
 
-    def __init__(self, document: JobDocument, library: ModelLibrary, parent: QObject | None = None) -> None:
+    def __init__(
+        self,
+        document: JobDocument,
+        library: ModelLibrary,
+        secrets: SecretStore,
+        parent: QObject | None = None,
+    ) -> None:
         super().__init__(parent)
         self.document = document
         self.library = library
+        self.secrets = secrets
+        self.choice = RemoteChoice()
         self.worker: JobWorker | None = None  # kept: a running QThread must not be collected
 
     def running(self) -> bool:
@@ -170,8 +191,13 @@ class JobController(QObject):
         except UsageError as error:
             self.error.emit(str(error))
             return
+        try:
+            runner = self.job_runner()
+        except FaceDeckError as error:  # no key, no endpoint: said before anything starts
+            self.error.emit(cli_message(error))
+            return
         self._forget_worker()
-        worker = JobWorker(self.library, job)
+        worker = JobWorker(runner, job)
         worker.progress.connect(self.progress)
         worker.succeeded.connect(self._succeeded)
         worker.failed.connect(self._failed)
@@ -179,6 +205,12 @@ class JobController(QObject):
         self.worker = worker
         self.started.emit()
         worker.start()
+
+    def job_runner(self) -> JobRunner:
+        """This computer's run_job, or the chosen endpoint's RemoteRunner (built per job, so
+        a key changed in the settings applies to the next Start)."""
+        remote = self.choice.runner(self.secrets)
+        return local_runner(self.library) if remote is None else remote_runner(remote)
 
     @Slot()
     def cancel(self) -> None:

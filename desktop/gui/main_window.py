@@ -1,7 +1,9 @@
 """The main window: composes the panels around one JobDocument and one ModelLibrary.
 
 It wires views to controllers and owns nothing else: the document holds the job, the
-controllers own the worker threads, the panels show and edit the document.
+controllers own the worker threads, the panels show and edit the document. Where jobs run
+(this computer or a remote endpoint) is the RunOnController's; the keys are in the
+window's SecretStore.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from ...core.models.files import missing_roles
 from ...core.models.library import ModelLibrary
 from ..job_document import TARGET, JobDocument
 from ..preview import OutputFrame, PreviewResult
+from ..secret_store import SecretStore
 from .controllers import JobController, PreviewController
 from .live_controller import STOPPED, LiveController
 from .live_panel import CameraPanel, LivePanel
@@ -40,6 +43,7 @@ from .models_dialog import ModelsDialog
 from .options_panel import OptionsPanel
 from .preview_panel import PreviewPanel
 from .pyside_refs import pin_singletons
+from .run_on import RunOnController
 from .run_panel import RunPanel
 from .sources_panel import SourcesPanel
 from .target_panel import CAMERA, TargetPanel
@@ -54,6 +58,7 @@ class MainWindow(QMainWindow):
         providers: list[str],
         document: JobDocument | None = None,
         parent: QWidget | None = None,
+        secrets: SecretStore | None = None,
     ) -> None:
         super().__init__(parent)
         # before any of the window's signals: live mode emits a few per frame (pyside_refs.py)
@@ -62,7 +67,8 @@ class MainWindow(QMainWindow):
         self.library = library
         self.document = document or JobDocument()
         self.preview = PreviewController(self.document, library, self)
-        self.jobs = JobController(self.document, library, self)
+        self.secrets = secrets or SecretStore()
+        self.jobs = JobController(self.document, library, self.secrets, self)
         self.sources_panel = SourcesPanel(self.document)
         self.target_panel = TargetPanel(self.document)
         self.mapping_panel = MappingPanel(self.document)
@@ -83,6 +89,9 @@ class MainWindow(QMainWindow):
         self.error_line = ErrorLine()
         self.error_label = self.error_line.label
         self.log_panel = LogPanel(self)
+        self.run_on = RunOnController(
+            self.target_panel, self.jobs, self.provider_label, library.provider.name, self
+        )
         self.last_error = ""
         self._build()
         self._connect()
@@ -312,6 +321,7 @@ class MainWindow(QMainWindow):
 
     def shutdown(self) -> None:
         """Cancel and join every thread this window started; stop listening to the log."""
+        self.run_on.shutdown()  # a connection test still running in the settings dialog
         self.live.shutdown()  # stops capture and releases the camera; a recording is saved
         self.live_panel.detach()
         self.jobs.shutdown()

@@ -27,11 +27,20 @@ STAGES = {
     "identify": QT_TRANSLATE_NOOP("RunPanel", "identify"),
     "swap": QT_TRANSLATE_NOOP("RunPanel", "swap"),
     "write": QT_TRANSLATE_NOOP("RunPanel", "write"),
+    # a remote run's steps around the worker's frames
+    "upload": QT_TRANSLATE_NOOP("RunPanel", "uploading"),
+    "queue": QT_TRANSLATE_NOOP("RunPanel", "waiting for a worker"),
+    "download": QT_TRANSLATE_NOOP("RunPanel", "downloading the result"),
+    "split": QT_TRANSLATE_NOOP("RunPanel", "splitting"),
+    "join": QT_TRANSLATE_NOOP("RunPanel", "joining"),
 }
+# stages with no count worth showing: their name alone, and a busy bar
+BUSY_STAGES = frozenset({"upload", "queue", "download", "split", "join"})
 
 
 def describe_progress(progress: Progress) -> tuple[int, str]:
-    """(percent, text): "120 / 300 frames · 24.5 fps · 7 s left"."""
+    """(percent, text): "120 / 300 frames · 24.5 fps · 7 s left"; a remote run's upload, queue,
+    download, split and join say only what they do ("waiting for a worker")."""
 
     # QCoreApplication.translate spelled out at each string: lupdate files strings under the
     # context it sees in the call, and a wrapper's would land in a context no lookup uses
@@ -39,6 +48,8 @@ def describe_progress(progress: Progress) -> tuple[int, str]:
     percent = int(round(100 * (progress.fraction or 0.0)))
     done = f"{progress.done} / {progress.total}" if progress.total else str(progress.done)
     stage = translate("RunPanel", STAGES.get(progress.stage, progress.stage))
+    if progress.stage in BUSY_STAGES:
+        return 0, stage
     text = QCoreApplication.translate("RunPanel", "{0} {1}").format(done, stage)
     if progress.frames_per_second:
         fps = QCoreApplication.translate("RunPanel", " \u00b7 {0:.1f} fps")
@@ -112,6 +123,7 @@ class RunPanel(QWidget):
     def running(self, running: bool) -> None:
         self.start.setEnabled(not running and self.document.ready())
         self.cancel.setEnabled(running)
+        self.progress.setRange(0, 100)  # a remote stage may have left it busy
         if running:
             self.progress.setValue(0)
             self.state.setText(self.tr("Starting\u2026"))
@@ -120,6 +132,8 @@ class RunPanel(QWidget):
     @Slot(object)
     def show_progress(self, progress: Progress) -> None:
         percent, text = describe_progress(progress)
+        busy = progress.stage in BUSY_STAGES
+        self.progress.setRange(0, 0 if busy else 100)
         self.progress.setValue(percent)
         self.state.setText(text)
 

@@ -1,4 +1,6 @@
-"""The window's own settings (QSettings): geometry, splitters, folders, options, provider, language.
+"""The window's own settings (QSettings): geometry, splitters, folders, options, provider, language,
+where jobs run (the RemoteChoice: endpoint and storage, never a key; keys live in the
+SecretStore).
 
 Stored where the platform keeps application settings (organisation and application
 "FaceDeck": the registry on Windows, a plist on macOS, ~/.config/FaceDeck/FaceDeck.conf on
@@ -34,6 +36,7 @@ from ...core.limits import limit_problem
 from ...core.models.manifest import load_manifest
 from ...core.models.store import CONFIG_DIR_ENV
 from ..job_document import LiveSetup
+from ..remote_choice import RemoteChoice, field_problem
 from .i18n import normalize
 
 log = logging.getLogger(__name__)
@@ -220,6 +223,24 @@ class AppSettings:
 
     def set_live_setup(self, setup: LiveSetup) -> None:
         self.qsettings.setValue("live/setup", json.dumps(dataclasses.asdict(setup), sort_keys=True))
+
+    def remote_choice(self) -> dict[str, Any]:
+        """The stored RemoteChoice fields (Run on, endpoint, storage); bad ones left out."""
+        stored = self._json("remote/choice", dict)
+        if stored is None:
+            return {}
+        fields: dict[str, Any] = {}
+        for name, value in stored.items():
+            problem = field_problem(name, value)
+            if problem:
+                log.warning("ignoring remote setting %s=%r in %s: %s", name, value, self.location, problem)
+            else:
+                fields[name] = value
+        return fields
+
+    def set_remote_choice(self, choice: RemoteChoice) -> None:
+        # RemoteChoice holds no key by design: what is written here is safe to keep in clear
+        self.qsettings.setValue("remote/choice", json.dumps(choice.to_dict(), sort_keys=True))
 
     # ----- checked reads ----------------------------------------------------------------------
     def _set_or_remove(self, key: str, value: str | None) -> None:

@@ -1,35 +1,30 @@
 """The target: an image or a video by dialog, drop or the recent list, or a camera (live
-mode: its controls are the CameraPanel, shown here in place of the file row). A "Run on"
-choice is shown disabled, the place remote runs plug in."""
+mode: its controls are the CameraPanel, shown here in place of the file row). "Run on"
+says where Start runs the job (this computer, RunPod, a FaceDeck server), with a
+"Settings…" button for the endpoint; live mode always runs here, so both are off for it."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtGui import QDragEnterEvent, QDropEvent, QStandardItemModel
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QComboBox, QFileDialog, QFormLayout, QHBoxLayout, QPushButton, QWidget
 
 from ..job_document import TARGET, JobDocument
+from ..remote_choice import LOCAL, RUNPOD, SERVER
 from .drops import local_paths
 
 MEDIA_FILTER = "*.jpg *.jpeg *.png *.webp *.bmp *.tif *.tiff *.mp4 *.mov *.mkv *.avi *.webm *.gif"
 RECENT_LIMIT = 10
-
-
-def _disable_item(combo: QComboBox, row: int) -> None:
-    model = combo.model()
-    assert isinstance(model, QStandardItemModel)  # a plain QComboBox's model
-    item = model.item(row)
-    if item is not None:
-        item.setEnabled(False)
-
 
 FILE, CAMERA = "file", "camera"
 
 
 class TargetPanel(QWidget):
     kindChanged = Signal(str)  # FILE or CAMERA
+    runOnChosen = Signal(str)  # LOCAL, RUNPOD or SERVER, picked by the user
+    remoteSettingsRequested = Signal()
 
     def __init__(self, document: JobDocument, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -44,18 +39,25 @@ class TargetPanel(QWidget):
         self.recent.setPlaceholderText(self.tr("Drop an image or video here"))
         self.open_button = QPushButton(self.tr("Open\u2026"))
         self.run_on = QComboBox()
-        self.run_on.addItem(self.tr("This computer"), "local")
-        # remote execution has its own issue; the same SwapJob goes there unchanged
-        self.run_on.addItem(self.tr("Cloud worker (coming)"), "remote")
-        _disable_item(self.run_on, 1)
+        self.run_on.addItem(self.tr("This computer"), LOCAL)
+        # the same SwapJob goes to either, unchanged
+        self.run_on.addItem(self.tr("RunPod"), RUNPOD)
+        self.run_on.addItem(self.tr("FaceDeck server"), SERVER)
+        self.remote_settings = QPushButton(self.tr("Settings\u2026"))
+        self.remote_settings.setToolTip(self.tr("The endpoint, its key and the storage for remote runs"))
         chooser = QHBoxLayout()
         chooser.addWidget(self.recent, 1)
         chooser.addWidget(self.open_button)
+        where = QHBoxLayout()
+        where.addWidget(self.run_on, 1)
+        where.addWidget(self.remote_settings)
         self.form = form = QFormLayout(self)
         form.addRow(self.tr("Target"), self.kind)
         form.addRow(self.tr("File"), chooser)
-        form.addRow(self.tr("Run on"), self.run_on)
+        form.addRow(self.tr("Run on"), where)
         self.open_button.clicked.connect(self.choose_file)
+        self.run_on.activated.connect(self._run_on_chosen)
+        self.remote_settings.clicked.connect(self.remoteSettingsRequested)
         self.kind.currentIndexChanged.connect(self._kind_chosen)
         self.recent.activated.connect(self._recent_chosen)
         document.subscribe(self._document_changed)
@@ -67,6 +69,19 @@ class TargetPanel(QWidget):
 
     def current_kind(self) -> str:
         return str(self.kind.currentData())
+
+    def run_on_choice(self) -> str:
+        return str(self.run_on.currentData())
+
+    def set_run_on(self, where: str) -> None:
+        """Show ``where`` (no runOnChosen: that is for the user's picks)."""
+        row = self.run_on.findData(where)
+        if row >= 0:
+            self.run_on.setCurrentIndex(row)
+
+    @Slot(int)
+    def _run_on_chosen(self, _row: int) -> None:
+        self.runOnChosen.emit(self.run_on_choice())
 
     def set_kind(self, kind: str) -> None:
         row = self.kind.findData(kind)
@@ -85,6 +100,10 @@ class TargetPanel(QWidget):
         if self.form.rowCount() > 3:
             self.form.setRowVisible(2, camera)  # the camera panel
         self.setAcceptDrops(not camera)
+        self.run_on.setEnabled(not camera)
+        self.remote_settings.setEnabled(not camera)
+        live_note = self.tr("Live mode runs on this computer") if camera else ""
+        self.run_on.setToolTip(live_note)
 
     @Slot()
     def choose_file(self) -> None:

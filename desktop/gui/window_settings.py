@@ -2,7 +2,8 @@
 
 Options (swap, output and tracker fields) go into the JobDocument before the panels are
 built, so each widget starts from the document as always; geometry, splitter, provider,
-recent targets and folders go to the widgets that show them. The trim is not remembered:
+recent targets and folders go to the widgets that show them; where jobs run (Run on, the
+endpoint and storage, never a key) to the window's RunOnController. The trim is not remembered:
 its times belong to one video (the document drops them with their target), and a trim
 kept for the next session's video would cut it, or fail it, unasked. Reading never fails
 (AppSettings drops bad values with a warning), so a damaged settings file costs the
@@ -17,6 +18,7 @@ import logging
 from ...core.faces.options import SwapOptions
 from ...core.jobs.spec import OutputSpec, TrackerOptions
 from ..job_document import JobDocument
+from ..remote_choice import RemoteChoice
 from .main_window import MainWindow
 from .settings import OPTION_FIELDS, AppSettings
 
@@ -69,6 +71,7 @@ def restore(window: MainWindow, settings: AppSettings) -> None:
     row = window.options_panel.provider.findData(provider) if provider else -1
     if row >= 0:
         window.options_panel.provider.setCurrentIndex(row)
+    window.run_on.set_choice(RemoteChoice.from_fields(settings.remote_choice()))  # each field checked
 
 
 def save(window: MainWindow, settings: AppSettings) -> None:
@@ -89,4 +92,5 @@ def save(window: MainWindow, settings: AppSettings) -> None:
             settings.set_last_folder(kind, panel.last_folder)
     provider = window.options_panel.provider.currentData()
     settings.set_provider(None if provider == "auto" else provider)
+    settings.set_remote_choice(window.run_on.choice)
     settings.save()

@@ -1,5 +1,9 @@
 """Engine work off the GUI thread: the preview and face-scan workers and the job worker.
 
+The job worker runs whatever runner it is given, local (``run_job`` on the window's
+ModelLibrary) or remote (a RemoteRunner's ``run``): both take the same job, events and
+cancel event and give the same JobResult.
+
 Each worker is a QThread whose ``run`` does the engine work and emits typed signals; the
 receivers are slots of QObjects living on the GUI thread, so Qt queues the calls there
 (DESIGN.md section 10: never a bare lambda). Arrays cross the thread boundary as they
@@ -13,12 +17,14 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QThread, Signal
 
 from ...core.errors import FaceDeckError, JobCancelled
-from ...core.jobs.events import JobEvent, Progress
+from ...core.jobs.events import EventSink, JobEvent, Progress
+from ...core.jobs.result import JobResult
 from ...core.jobs.runner import run_job
 from ...core.jobs.spec import SwapJob
 from ...core.models.library import ModelLibrary
@@ -33,7 +39,13 @@ from ..preview import (
     compute_source_faces,
 )
 
+if TYPE_CHECKING:
+    from ...remote.remote_run import RemoteRunner
+
 log = logging.getLogger(__name__)
+
+# runs one job: (job, events, cancel) -> result, the same for a local and a remote run
+JobRunner = Callable[[SwapJob, EventSink, threading.Event], JobResult]
 
 PROGRESS_INTERVAL = 0.1  # seconds between progress signals of a job
 
@@ -144,26 +156,50 @@ class OutputFrameWorker(MailboxThread):
         self.ready.emit(result)
 
 
+def local_runner(library: ModelLibrary) -> JobRunner:
+    """``run_job`` on this computer, with the window's models."""
+
+    def run(job: SwapJob, events: EventSink, cancel: threading.Event) -> JobResult:
+        return run_job(library, job, events=events, cancel=cancel)
+
+    return run
+
+
+def remote_runner(runner: RemoteRunner) -> JobRunner:
+    """The job on the runner's endpoint; its client's connections are closed when it ends
+    (one runner per job)."""
+
+    def run(job: SwapJob, events: EventSink, cancel: threading.Event) -> JobResult:
+        try:
+            return runner.run(job, events=events, cancel=cancel)
+        finally:
+            runner.client.close()
+
+    return run
+
+
 class JobWorker(QThread):
-    """Runs one job with ``run_job``; Progress events out, a threading.Event to cancel."""
+    """Runs one job with its runner; Progress events out, a threading.Event to cancel."""
 
     progress = Signal(object)  # core.jobs.events.Progress
     succeeded = Signal(object)  # core.jobs.result.JobResult
     failed = Signal(str)  # the CLI's one-line message
     cancelled = Signal()
 
-    def __init__(self, library: ModelLibrary, job: SwapJob, parent: Any = None) -> None:
+    def __init__(self, runner: JobRunner, job: SwapJob, parent: Any = None) -> None:
         super().__init__(parent)
-        self.library = library
+        self.runner = runner
         self.job = job
         self.cancel_event = threading.Event()
         self._last_progress = 0.0
+        self._last_stage = ""
 
     def cancel(self) -> None:
         self.cancel_event.set()
 
     def stop(self) -> None:
-        """Cancel and join: run_job stops a video within a frame and leaves no output."""
+        """Cancel and join: run_job stops a video within a frame and leaves no output; a remote
+        run cancels the remote job within a poll."""
         self.cancel_event.set()
         self.quit()
         self.wait()
@@ -172,15 +208,17 @@ class JobWorker(QThread):
         if not isinstance(event, Progress):
             return
         # a fast video reports every frame: a few updates a second keep the GUI queue short
+        # (a new stage always shows: a remote run's upload and queue come a moment apart)
         now = time.monotonic()
         last = event.total is not None and event.done >= event.total
-        if last or now - self._last_progress >= PROGRESS_INTERVAL:
+        if last or event.stage != self._last_stage or now - self._last_progress >= PROGRESS_INTERVAL:
             self._last_progress = now
+            self._last_stage = event.stage
             self.progress.emit(event)
 
     def run(self) -> None:
         try:
-            result = run_job(self.library, self.job, events=self._event, cancel=self.cancel_event)
+            result = self.runner(self.job, self._event, self.cancel_event)
         except JobCancelled:
             self.cancelled.emit()
         except FaceDeckError as error:

@@ -154,7 +154,7 @@
 <context>
     <name>JobController</name>
     <message>
-        <location filename="../../desktop/gui/controllers.py" line="+191"/>
+        <location filename="../../desktop/gui/controllers.py" line="+223"/>
         <source>Done: {0}</source>
         <translation>完成：{0}</translation>
     </message>
@@ -312,12 +312,12 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../desktop/gui/main_window.py" line="+61"/>
+        <location filename="../../desktop/gui/main_window.py" line="+66"/>
         <source>FaceDeck</source>
         <translation>FaceDeck</translation>
     </message>
     <message>
-        <location line="+19"/>
+        <location line="+20"/>
         <source>Models…</source>
         <translation>模型…</translation>
     </message>
@@ -327,7 +327,7 @@
         <translation>执行设备：{0}</translation>
     </message>
     <message>
-        <location line="+136"/>
+        <location line="+139"/>
         <source>Models missing in {0}: {1}. Swapping needs them; get them in the models dialog.</source>
         <translation>{0} 中缺少模型：{1}。换脸需要这些模型；请在模型对话框中获取。</translation>
     </message>
@@ -864,6 +864,247 @@
     </message>
 </context>
 <context>
+    <name>RemoteDialog</name>
+    <message>
+        <location filename="../../desktop/gui/remote_parts.py" line="+17"/>
+        <source>{0} ready</source>
+        <translation>{0} 个就绪</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>{0} idle</source>
+        <translation>{0} 个空闲</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>{0} running</source>
+        <translation>{0} 个运行中</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>{0} starting</source>
+        <translation>{0} 个启动中</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>{0} throttled</source>
+        <translation>{0} 个受限</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>{0} unhealthy</source>
+        <translation>{0} 个异常</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/gui/remote_dialog.py" line="+68"/>
+        <source>Remote runs</source>
+        <translation>远程运行</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>RunPod</source>
+        <translation>RunPod</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>FaceDeck server</source>
+        <translation>FaceDeck 服务器</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>the endpoint&apos;s id in RunPod&apos;s console</source>
+        <translation>RunPod 控制台中的端点 ID</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>A video is split into this many parts, each run on its own worker</source>
+        <translation>视频被分成这么多段，每段在各自的工作节点上运行</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source> s</source>
+        <translation> 秒</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Give up when no worker has taken the job after this long</source>
+        <translation>超过这段时间仍没有工作节点接手任务时放弃</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Endpoint</source>
+        <translation>端点</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Run on</source>
+        <translation>运行于</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Endpoint id</source>
+        <translation>端点 ID</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>API key</source>
+        <translation>API 密钥</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Server URL</source>
+        <translation>服务器地址</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Token</source>
+        <translation>令牌</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Video segments</source>
+        <translation>视频分段数</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Wait for a worker</source>
+        <translation>等待工作节点</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Storage for videos and large photos (S3-compatible)</source>
+        <translation>视频和大照片的存储（兼容 S3）</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>blank: photos only, sent in the request</source>
+        <translation>留空：仅照片，随请求发送</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>blank: AWS S3</source>
+        <translation>留空：AWS S3</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>auto for Cloudflare R2</source>
+        <translation>Cloudflare R2 填 auto</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>blank: the AWS credentials of this computer</source>
+        <translation>留空：使用本机的 AWS 凭据</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Keep uploaded files</source>
+        <translation>保留上传的文件</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Leave the uploads and results in the bucket after each job</source>
+        <translation>每个任务结束后将上传的文件和结果留在存储桶中</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Bucket</source>
+        <translation>存储桶</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Endpoint URL</source>
+        <translation>端点地址</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Region</source>
+        <translation>区域</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Prefix</source>
+        <translation>前缀</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Access key id</source>
+        <translation>访问密钥 ID</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Secret key</source>
+        <translation>秘密访问密钥</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Test connection</source>
+        <translation>测试连接</translation>
+    </message>
+    <message>
+        <location line="+43"/>
+        <source>blank: {0} from the environment</source>
+        <translation>留空：使用环境变量 {0}</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>No system keyring found: the key is kept until FaceDeck closes</source>
+        <translation>未找到系统密钥环：密钥仅保留到 FaceDeck 关闭</translation>
+    </message>
+    <message>
+        <location line="+59"/>
+        <source>Stopping the test…</source>
+        <translation>正在停止测试…</translation>
+    </message>
+    <message>
+        <location line="+19"/>
+        <source>Testing the connection…</source>
+        <translation>正在测试连接…</translation>
+    </message>
+    <message>
+        <location line="+27"/>
+        <source>The test was stopped.</source>
+        <translation>测试已停止。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/gui/remote_parts.py" line="+39"/>
+        <source>no worker counts</source>
+        <translation>无工作节点数量</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Connected · workers: {0} · worker ready on {1}, FaceDeck {2}</source>
+        <translation>已连接 · 工作节点：{0} · 工作节点已就绪，执行设备 {1}，FaceDeck {2}</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Connected · workers: {0} · the worker is {1}: {2} ({3}, FaceDeck {4})</source>
+        <translation>已连接 · 工作节点：{0} · 工作节点状态为 {1}：{2}（{3}，FaceDeck {4}）</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source> · bucket {0} answers</source>
+        <translation> · 存储桶 {0} 可访问</translation>
+    </message>
+</context>
+<context>
+    <name>RunOnController</name>
+    <message>
+        <location filename="../../desktop/gui/run_on.py" line="+55"/>
+        <source>Provider: {0}</source>
+        <translation>执行设备：{0}</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Jobs run on RunPod endpoint {0}</source>
+        <translation>任务在 RunPod 端点 {0} 上运行</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Jobs run on the FaceDeck server at {0}</source>
+        <translation>任务在 FaceDeck 服务器 {0} 上运行</translation>
+    </message>
+</context>
+<context>
     <name>RunPanel</name>
     <message>
         <location filename="../../desktop/gui/run_panel.py" line="+25"/>
@@ -891,7 +1132,32 @@
         <translation>写出</translation>
     </message>
     <message>
-        <location line="+13"/>
+        <location line="+2"/>
+        <source>uploading</source>
+        <translation>上传中</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>waiting for a worker</source>
+        <translation>等待工作节点</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>downloading the result</source>
+        <translation>下载结果中</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>splitting</source>
+        <translation>分段中</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>joining</source>
+        <translation>合并中</translation>
+    </message>
+    <message>
+        <location line="+18"/>
         <source>{0} {1}</source>
         <translation>{0} {1}</translation>
     </message>
@@ -941,9 +1207,23 @@
         <translation>将结果另存为</translation>
     </message>
     <message>
-        <location line="+14"/>
+        <location line="+15"/>
         <source>Starting…</source>
         <translation>正在开始…</translation>
+    </message>
+</context>
+<context>
+    <name>SecretField</name>
+    <message>
+        <location filename="../../desktop/gui/remote_parts.py" line="-42"/>
+        <location line="+13"/>
+        <source>Show</source>
+        <translation>显示</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Hide</source>
+        <translation>隐藏</translation>
     </message>
 </context>
 <context>
@@ -999,7 +1279,7 @@ face {1}</source>
 <context>
     <name>TargetPanel</name>
     <message>
-        <location filename="../../desktop/gui/target_panel.py" line="+40"/>
+        <location filename="../../desktop/gui/target_panel.py" line="+35"/>
         <source>Image or video file</source>
         <translation>图片或视频文件</translation>
     </message>
@@ -1025,11 +1305,26 @@ face {1}</source>
     </message>
     <message>
         <location line="+2"/>
-        <source>Cloud worker (coming)</source>
-        <translation>云端（即将推出）</translation>
+        <source>RunPod</source>
+        <translation>RunPod</translation>
     </message>
     <message>
-        <location line="+6"/>
+        <location line="+1"/>
+        <source>FaceDeck server</source>
+        <translation>FaceDeck 服务器</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Settings…</source>
+        <translation>设置…</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>The endpoint, its key and the storage for remote runs</source>
+        <translation>远程运行的端点、密钥和存储</translation>
+    </message>
+    <message>
+        <location line="+8"/>
         <source>Target</source>
         <translation>目标</translation>
     </message>
@@ -1044,7 +1339,12 @@ face {1}</source>
         <translation>运行于</translation>
     </message>
     <message>
-        <location line="+36"/>
+        <location line="+48"/>
+        <source>Live mode runs on this computer</source>
+        <translation>实时模式在本机运行</translation>
+    </message>
+    <message>
+        <location line="+7"/>
         <source>Choose the target</source>
         <translation>选择目标</translation>
     </message>

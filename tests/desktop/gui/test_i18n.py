@@ -44,6 +44,9 @@ MINE = {
     "LiveController",
     "PreviewPanel",
     "TargetPanel",
+    "RemoteDialog",
+    "SecretField",
+    "RunOnController",
 }
 
 

@@ -56,11 +56,16 @@ def test_window_opens_with_models(make_window, gui_workspace):
     assert not window.banner.isVisible()
     assert window.models_label.text() == "Models: ready"
     assert "cpu" in window.provider_label.text()
-    # live mode is there (test_live.py); the place reserved for remote runs is disabled
+    # live mode is there (test_live.py); so are remote runs (test_remote_gui.py), off by default
     kind_model = window.target_panel.kind.model()
     assert window.target_panel.kind.itemText(1) == "Camera" and kind_model.item(1).isEnabled()
-    assert not window.target_panel.run_on.model().item(1).isEnabled()
-    assert window.target_panel.run_on.currentText() == "This computer"
+    run_on = window.target_panel.run_on
+    assert [run_on.itemText(row) for row in range(run_on.count())] == [
+        "This computer",
+        "RunPod",
+        "FaceDeck server",
+    ]
+    assert run_on.currentText() == "This computer"
 
 
 def test_missing_models_in_the_preview_give_the_cli_message(make_window, qtbot, gui_workspace, tmp_path):
