@@ -115,7 +115,7 @@ def _storage_reason(job: SwapJob, staged: list[str], limit: int) -> str:
         return f"a video runs remotely through object storage, and none is configured: {STORAGE_HINT}"
     names = ", ".join(Path(path).name for path in staged)
     return (
-        f"{names} do not fit in one request (over {limit / 1e6:.0f} MB as base64) and no object "
+        f"{names} do not fit in one request (over {limit / 1e6:.1f} MB as base64) and no object "
         f"storage is configured: {STORAGE_HINT}"
     )
 
