@@ -219,7 +219,24 @@ class RemoteClient:
         progress: ProgressCallback | None,
         stop: threading.Event,
     ) -> Any:
-        """Poll from ``answer`` (None: ask first) until the job is final."""
+        """Poll from ``answer`` (None: ask first) until the job is final.
+
+        Ctrl-C (or SIGTERM, which the CLI raises as a KeyboardInterrupt) cancels the remote
+        job before it propagates: a job nobody waits for would still run, and be billed.
+        """
+        try:
+            return self._poll(job_id, answer, progress, stop)
+        except KeyboardInterrupt:
+            self.cancel(job_id)
+            raise
+
+    def _poll(
+        self,
+        job_id: str,
+        answer: dict[str, Any] | None,
+        progress: ProgressCallback | None,
+        stop: threading.Event,
+    ) -> Any:
         settings, label = self.settings, self.endpoint.label
         delay = settings.poll_first
         queued_since: float | None = None

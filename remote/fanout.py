@@ -161,7 +161,12 @@ class _FanOut:
                 ): segment.index
                 for segment, part in zip(self.segments, inputs, strict=True)
             }
-            failure = self._watch(set(futures))
+            try:
+                failure = self._watch(set(futures))
+            except KeyboardInterrupt:
+                # Ctrl-C: each part cancels its remote job, and the pool waits for that here
+                self.abort.set()
+                raise
         if failure is not None:
             raise failure
         if self.stop.is_set():

@@ -512,3 +512,17 @@ def test_a_servers_limit_is_its_own(fake):
     with RemoteClient(Endpoint.server(fake.url, None), FAST) as remote:
         assert remote.body_limit(sync=False) is None
         remote.check_body(500 * 1024 * 1024, sync=False)
+
+
+def test_ctrl_c_while_waiting_cancels_the_remote_job_too(fake, client):
+    """A job nobody waits for any more would still run on the endpoint, and be billed."""
+    fake.script("POST", path("run"), accepted("j1"))
+    fake.script("GET", path("status", "j1"), state("j1", "IN_PROGRESS", output={"done": 1, "total": 9}))
+    fake.script("POST", path("cancel", "j1"), state("j1", "CANCELLED"))
+
+    def interrupted(_update) -> None:
+        raise KeyboardInterrupt  # what Ctrl-C (or the CLI's SIGTERM handler) raises mid-wait
+
+    with pytest.raises(KeyboardInterrupt):
+        client.run(JOB, progress=interrupted)
+    assert len(fake.requests_to("POST", path("cancel", "j1"))) == 1
