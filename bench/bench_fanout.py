@@ -117,15 +117,14 @@ def main() -> int:
                     result = runner.run(job_for(clip, source, output))
                     wall = time.perf_counter() - started
                     join = result.timings.get("join", 0.0)
-                    engine = result.timings.get(
-                        "remote_engine", result.timings.get("remote_engine_total", 0.0)
-                    )
-                    per_part = engine / segments if segments > 1 else engine
+                    timings = result.timings
+                    engine = timings.get("remote_engine_total", timings.get("remote_engine", 0.0))
+                    slowest = timings.get("remote_engine_slowest", engine)
                     print(
                         f"remote, {segments} segment(s): {wall:6.2f} s wall, "
                         f"x{local_wall / wall:4.2f} vs local; join {join * 1000:6.1f} ms; "
-                        f"engine {engine:6.2f} s in all (~{per_part:5.2f} s per part); "
-                        f"overhead {wall - per_part:5.2f} s; {result.frames} frames"
+                        f"engine {engine:6.2f} s in all, slowest part {slowest:5.2f} s; "
+                        f"overhead {wall - slowest:5.2f} s; {result.frames} frames"
                     )
             finally:
                 server.stop()

@@ -27,7 +27,7 @@ import cv2
 from ..core.errors import FaceDeckError, JobCancelled, NoFaceError, UsageError
 from ..core.jobs.events import EventSink, JobEvent, JobWarning, Progress, progress_of
 from ..core.jobs.result import JobResult
-from ..core.jobs.spec import FaceAssignment, FaceMapping, FaceRef, MediaRef, PartOf, SwapJob
+from ..core.jobs.spec import FaceRef, MediaRef, PartOf, SwapJob
 from ..core.media.marking import is_marked_synthetic
 from ..core.media.seek import read_frame_at
 from ..core.media.segments import Segment, join_segments, plan_segments, split_video
@@ -106,16 +106,7 @@ def fixed_faces(job: SwapJob, folder: Path) -> SwapJob:
             stills[key] = MediaRef(path=str(path))
         return dataclasses.replace(ref, media=stills[key], time=None)
 
-    faces = job.faces
-    fixed = FaceAssignment(
-        sources=[face(ref) for ref in faces.sources],
-        reference=None if faces.reference is None else face(faces.reference),
-        mappings=[
-            FaceMapping(sources=[face(ref) for ref in mapping.sources], reference=face(mapping.reference))
-            for mapping in faces.mappings
-        ],
-    )
-    return dataclasses.replace(job, faces=fixed)
+    return dataclasses.replace(job, faces=job.faces.with_refs(face))
 
 
 def _fewer_parts(source: Path, got: int, asked: int) -> str:
@@ -259,7 +250,7 @@ def _result(
     warnings = [str(item) for answer in answers for item in answer.get("warnings") or []]
     if retried:
         warnings.append(f"{retried} part(s) failed once and were run again")
-    engine = sum(float((answer.get("timings") or {}).get("engine", 0.0)) for answer in answers)
+    engines = [float((answer.get("timings") or {}).get("engine", 0.0)) for answer in answers]
     return JobResult(
         kind=job.kind.value,
         output_format=job.output.resolved_format(job.kind),
@@ -269,6 +260,10 @@ def _result(
         provider=f"{'/'.join(providers)} (remote, {len(answers)} parts)",
         output_path=job.output.path,
         frames=frames,
-        timings={"join": join_seconds, "remote_engine_total": engine},
+        timings={
+            "join": join_seconds,
+            "remote_engine_total": sum(engines),
+            "remote_engine_slowest": max(engines),
+        },
         warnings=warnings,
     )

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from ..core.errors import FaceDeckError
-from ..core.jobs.spec import FaceAssignment, FaceMapping, FaceRef, JobKind, MediaRef, OutputSpec, SwapJob
+from ..core.jobs.spec import FaceRef, JobKind, MediaRef, OutputSpec, SwapJob
 from .endpoint import RUN_BODY_LIMIT, RUNSYNC_BODY_LIMIT
 from .staging import JobStaging
 
@@ -137,15 +137,7 @@ def _wire_job(job: SwapJob, urls: dict[str, str]) -> SwapJob:
     def face(ref: FaceRef) -> FaceRef:
         return dataclasses.replace(ref, media=media(ref.media))
 
-    faces = job.faces
-    wire_faces = FaceAssignment(
-        sources=[face(ref) for ref in faces.sources],
-        reference=None if faces.reference is None else face(faces.reference),
-        mappings=[
-            FaceMapping(sources=[face(ref) for ref in mapping.sources], reference=face(mapping.reference))
-            for mapping in faces.mappings
-        ],
-    )
+    wire_faces = job.faces.with_refs(face)
     output: OutputSpec = dataclasses.replace(
         job.output, path=None, format=job.output.resolved_format(job.kind)
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import enum
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -136,6 +137,20 @@ class FaceAssignment:
 
     def media(self) -> list[tuple[str, MediaRef]]:
         return [(f"{where}.media", ref.media) for where, ref in self.refs()]
+
+    def with_refs(self, change: Callable[[FaceRef], FaceRef]) -> FaceAssignment:
+        """The same assignment with ``change`` applied to every face reference (e.g. local
+        files replaced by URLs for a remote run)."""
+        return FaceAssignment(
+            sources=[change(ref) for ref in self.sources],
+            reference=None if self.reference is None else change(self.reference),
+            mappings=[
+                FaceMapping(
+                    sources=[change(ref) for ref in mapping.sources], reference=change(mapping.reference)
+                )
+                for mapping in self.mappings
+            ],
+        )
 
 
 @dataclass(frozen=True)

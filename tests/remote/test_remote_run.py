@@ -230,3 +230,37 @@ def test_cancel_cancels_every_part(server, storage, s3_server, remote_media, tmp
     assert after["inProgress"] == 0 and after["inQueue"] == 0
     assert after["completed"] - before["completed"] < 2  # at least one part was stopped, not finished
     assert bucket_keys(s3_server, storage.prefix) == []
+
+
+def test_a_reference_face_from_a_frame_of_the_video_reaches_every_part_as_a_still(
+    server, storage, remote_media, clip, tmp_path, monkeypatch
+):
+    """A part's timeline starts at its own first frame: "the face at 5 s" must not be looked
+    up again in each part, so the client sends the frame itself, once fixed."""
+    from facedeck.core.faces.options import SelectionMode, SwapOptions
+
+    sent: list[dict] = []
+    real = RemoteClient.run
+
+    def spy(self, job_input, **kwargs):
+        sent.append(job_input["job"])
+        return real(self, job_input, **kwargs)
+
+    monkeypatch.setattr(RemoteClient, "run", spy)
+    job = SwapJob(
+        kind=JobKind.VIDEO,
+        target=MediaRef.of(clip),
+        faces=FaceAssignment(
+            sources=[FaceRef(MediaRef.of(remote_media.source))],
+            reference=FaceRef(MediaRef.of(clip), time=5.0),
+        ),
+        options=SwapOptions(selection=SelectionMode.REFERENCE),
+        output=OutputSpec(path=str(tmp_path / "out.mp4"), hardware="off"),
+    )
+    result = RemoteRunner(client_for(server), storage, segments=2).run(job)
+    assert result.frames == 8 * FPS and result.faces_swapped == 1
+    assert len(sent) == 2 and {part["part"]["index"] for part in sent} == {0, 1}
+    references = [part["faces"]["reference"] for part in sent]
+    assert all("time" not in ref and ref["media"]["name"] == "frame-0.png" for ref in references)
+    assert references[0]["media"] == references[1]["media"]  # the same still for every part
+    assert all(part["target"]["name"].startswith("part-") for part in sent)
