@@ -85,7 +85,7 @@ class S3Bucket:
     """A bucket and a lazily made boto3 client for it (thread-safe; boto3 clients are)."""
 
     # Appended to the reason when boto3 is missing; BucketStorage names the extras that have it
-    boto3_hint = "pip install boto3"
+    boto3_hint = 'install the remote extra: pip install "facedeck[remote]"'
 
     def __init__(
         self,
