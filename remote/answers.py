@@ -32,8 +32,11 @@ def success(result: JobResult, output: dict[str, Any], timings: dict[str, float]
         "faces_found": result.faces_found,
         "faces_swapped": result.faces_swapped,
     }
-    if result.frames is not None:
-        answer["frames"] = result.frames
+    # videos: frames written, how many had a face swapped, and the encoder that wrote them
+    for name in ("frames", "frames_with_swaps", "encoder"):
+        value = getattr(result, name)
+        if value is not None:
+            answer[name] = value
     answer.update(
         {
             "output": output,

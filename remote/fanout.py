@@ -33,7 +33,7 @@ from ..core.media.seek import read_frame_at
 from ..core.media.segments import Segment, join_segments, plan_segments, split_video
 from .client import RemoteError
 from .outgoing import STORAGE_HINT, NeedsStorageError
-from .staging import JobStaging
+from .staging import JobStaging, check_storage
 
 if TYPE_CHECKING:  # remote_run imports this module when a job fans out
     from .remote_run import RemoteRunner
@@ -42,7 +42,11 @@ log = logging.getLogger(__name__)
 
 JOINABLE_FORMATS = ("mp4", "mov", "mkv", "webm")
 # Failures a second try cannot fix: the job itself, the models, the user.
-NOT_RETRIED = frozenset({"invalid_job", "usage", "model_missing", "model_load", "cancelled", "output"})
+# Storage too: boto3 has retried a flaky network already, and a missing bucket or refused
+# credentials fail every part alike.
+NOT_RETRIED = frozenset(
+    {"invalid_job", "usage", "model_missing", "model_load", "cancelled", "output", "upload"}
+)
 
 
 class SegmentFailed(RemoteError):
@@ -62,6 +66,7 @@ def run_segments(runner: RemoteRunner, job: SwapJob, emit: EventSink, stop: thre
             f"a video runs remotely through object storage, and none is configured: {STORAGE_HINT}"
         )
     started = time.perf_counter()
+    check_storage(runner.storage)  # one request now, before splitting and N uploads find out
     source = Path(job.target.path)
     trim_start = job.trim.start if job.trim is not None else 0.0
     trim_end = job.trim.end if job.trim is not None else None
@@ -207,6 +212,7 @@ class _FanOut:
                         on_progress=lambda update: self._progress(segment.index, update),
                     )
                     self.runner.fetch_output(answer["output"], output, staging, name, self.abort)
+                    self._progress(segment.index, {"done": segment.frames})  # its last update may go unseen
                     return answer
                 except JobCancelled:
                     raise
@@ -228,10 +234,14 @@ class _FanOut:
         with self.lock:
             self.done[index] = min(done, self.segments[index].frames)
             total_done = sum(self.done)
+            now = time.perf_counter()
             if self.first_progress is None:
-                self.first_progress = time.perf_counter()
-            elapsed = time.perf_counter() - self.first_progress
-        self.emit(progress_of(total_done, self.total, elapsed, 0))
+                self.first_progress = now
+            elapsed = now - self.first_progress
+        progress = progress_of(total_done, self.total, elapsed, 0)
+        if elapsed < 1.0:  # a rate over a moment's frames means nothing yet
+            progress = dataclasses.replace(progress, frames_per_second=0.0, eta_seconds=None)
+        self.emit(progress)
 
 
 def _ignore(_event: JobEvent) -> None:
@@ -260,6 +270,8 @@ def _result(
         provider=f"{'/'.join(providers)} (remote, {len(answers)} parts)",
         output_path=job.output.path,
         frames=frames,
+        frames_with_swaps=sum(int(answer.get("frames_with_swaps", 0)) for answer in answers),
+        encoder=next((str(answer["encoder"]) for answer in answers if answer.get("encoder")), None),
         timings={
             "join": join_seconds,
             "remote_engine_total": sum(engines),

@@ -172,6 +172,8 @@ class RemoteRunner:
                     "(is the endpoint running FaceDeck?)"
                 )
         result = result_of(answer, job, time.perf_counter() - started)
+        if result.frames is not None:  # the worker's last update may fall between two polls
+            emit(Progress("frames", result.frames, result.frames))
         result.timings["download"] = time.perf_counter() - fetched
         for warning in result.warnings:
             emit(JobWarning("remote", warning))
@@ -235,6 +237,9 @@ def result_of(answer: Mapping[str, Any], job: SwapJob, seconds: float) -> JobRes
         provider=f"{answer.get('provider', '?')} (remote)",
         output_path=job.output.path,
         frames=answer.get("frames") if isinstance(answer.get("frames"), int) else None,
+        frames_with_swaps=(
+            answer.get("frames_with_swaps") if isinstance(answer.get("frames_with_swaps"), int) else None
+        ),
         encoder=answer.get("encoder") if isinstance(answer.get("encoder"), str) else None,
         timings={f"remote_{key}": float(value) for key, value in (timings or {}).items()},
         warnings=[str(item) for item in warnings or []],

@@ -243,7 +243,10 @@ class JobStaging:
         try:
             refused = self._bucket.delete_many(keys)
         except S3Failure as failure:
-            log.warning("could not delete %d object(s) under %s (%s)", len(keys), where, failure.reason)
+            if failure.missing:  # no bucket, so nothing of ours is in it; the job's error says so
+                log.debug("nothing to delete under %s (%s)", where, failure.reason)
+            else:
+                log.warning("could not delete %d object(s) under %s (%s)", len(keys), where, failure.reason)
             return
         for key, code in refused.items():
             log.warning("could not delete s3://%s/%s (%s)", self.settings.bucket, key, code)

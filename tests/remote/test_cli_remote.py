@@ -130,7 +130,7 @@ def test_a_video_in_segments_matches_the_local_run(
     )  # fmt: skip
     assert status == 0, err
     assert "waiting for a worker" in err and (segments == 1 or "joining the parts" in err)
-    assert f"wrote {remote} ({SECONDS * FPS} frames" in out
+    assert f"wrote {remote} ({SECONDS * FPS} frames, {SECONDS * FPS} with swaps" in out and "None" not in out
     local_times, remote_times = frame_times(local), frame_times(remote)
     assert len(remote_times) == len(local_times) == SECONDS * FPS
     tick = 1 / FPS / 100  # well under a frame: the same timestamps, not merely the same count

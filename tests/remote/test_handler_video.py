@@ -48,12 +48,15 @@ def run_with_progress(handler, payload, job_id="video-1"):
 
 def assert_video_answer(answer, *, frames: int) -> None:
     assert set(answer) == {"kind", "faces_found", "faces_swapped", "frames", "output"} | {
+        "frames_with_swaps",
+        "encoder",
         "provider",
         "timings",
         "warnings",
         "version",
     }
     assert answer["kind"] == "video" and answer["frames"] == frames
+    assert 0 < answer["frames_with_swaps"] <= frames and answer["encoder"] == "libx264"
     assert answer["faces_found"] == 1 and answer["faces_swapped"] == 1
     assert (
         answer["provider"] == "cpu" and answer["warnings"] == [] and answer["version"] == software_version()

@@ -189,8 +189,9 @@ def test_stream_shows_the_progress_of_a_video(server, remote_media, s3_server):
 
     answer = server.status(job_id)
     result = answer["output"]
-    assert set(result) == RESULT_KEYS | {"frames"}
+    assert set(result) == RESULT_KEYS | {"frames", "frames_with_swaps", "encoder"}
     assert (result["kind"], result["frames"], result["faces_swapped"]) == ("video", 24, 1)
+    assert result["frames_with_swaps"] == 24 and result["encoder"] == "libx264"
     assert result["output"]["format"] == "mp4"
     assert result["output"]["url"] == f"{s3_server.endpoint_url}/{s3_server.bucket}/{key}"
     uploaded = s3_server.read(key)
