@@ -105,8 +105,12 @@ class RemoteChoice:
             base = (os.environ if environ is None else environ).get(BASE_URL_ENV, "").strip()
             if base:
                 wanted[BASE_URL_ENV] = base
-            return Endpoint.runpod(self.runpod_endpoint, wanted)
-        return Endpoint.server(self.server_url, secrets.get(SERVER_TOKEN))
+            endpoint = Endpoint.runpod(self.runpod_endpoint, wanted)
+        else:
+            endpoint = Endpoint.server(self.server_url, secrets.get(SERVER_TOKEN))
+        # a refused key is fixed in the dialog here, not in an environment variable
+        where = "the API key" if self.where == RUNPOD else "the token"
+        return dataclasses.replace(endpoint, key_source=f"{where} in Run on > Settings")
 
     def client(
         self,

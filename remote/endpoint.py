@@ -80,10 +80,14 @@ class Secret:
 class Endpoint:
     """One remote place to run jobs; build it with :meth:`runpod` or :meth:`server`."""
 
-    base_url: str  # without trailing slash, ends with /v2: "https://api.runpod.ai/v2", "http://127.0.0.1:8000/v2"
+    base_url: (
+        str  # without trailing slash, ends with /v2: "https://api.runpod.ai/v2", "http://127.0.0.1:8000/v2"
+    )
     endpoint_id: str
     key: Secret | None
     kind: str  # "runpod" or "server"
+    # where the user sets the key, for messages; None: the environment variable
+    key_source: str | None = None
 
     @classmethod
     def runpod(cls, endpoint_id: str, environ: Mapping[str, str]) -> Endpoint:
@@ -121,6 +125,8 @@ class Endpoint:
     @property
     def key_hint(self) -> str:
         """Where the user sets this endpoint's key."""
+        if self.key_source is not None:
+            return self.key_source
         return API_KEY_ENV if self.kind == RUNPOD else SERVER_TOKEN_ENV
 
 

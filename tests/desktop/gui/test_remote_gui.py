@@ -209,7 +209,8 @@ def test_a_wrong_token_shows_the_refusal(qtbot, server):
     qtbot.keyClicks(dialog.token.edit, "not-the-token")
     outcome = run_test(dialog, qtbot)
     assert outcome == (
-        f"the FaceDeck server at {server.url} refused the token (HTTP 401): check FACEDECK_SERVER_TOKEN"
+        f"the FaceDeck server at {server.url} refused the token (HTTP 401): "
+        "check the token in Run on > Settings"
     )
     assert "not-the-token" not in outcome and dialog.report is None
 
