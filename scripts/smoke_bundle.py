@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
 import stat
 import statistics
@@ -63,7 +62,12 @@ class Runner:
 
     def __call__(self, *args: str, expect: int = 0) -> subprocess.CompletedProcess[str]:
         result = subprocess.run(
-            [*self.command, *args], capture_output=True, text=True, env=self.env, cwd=self.cwd, timeout=TIMEOUT
+            [*self.command, *args],
+            capture_output=True,
+            text=True,
+            env=self.env,
+            cwd=self.cwd,
+            timeout=TIMEOUT,
         )
         if result.returncode != expect:
             raise SmokeFailure(
@@ -91,7 +95,9 @@ class Runner:
         process.wait(timeout=TIMEOUT)
         ended = time.perf_counter() - started
         if process.returncode != 0 or (until is not None and seen is None):
-            raise SmokeFailure(f"{' '.join(args)}: exit {process.returncode}, saw {until!r}: {seen is not None}")
+            raise SmokeFailure(
+                f"{' '.join(args)}: exit {process.returncode}, saw {until!r}: {seen is not None}"
+            )
         return seen if seen is not None else ended
 
 
@@ -106,7 +112,10 @@ def check_contents(folder: Path) -> None:
     tests = [
         str(p.relative_to(folder))
         for p in folder.rglob("*")
-        if p.name in ("tests", "test") and p.is_dir() or p.name.startswith("test_") and p.suffix in (".py", ".pyc")
+        if p.name in ("tests", "test")
+        and p.is_dir()
+        or p.name.startswith("test_")
+        and p.suffix in (".py", ".pyc")
     ]
     check(not tests, f"test files in the bundle: {tests[:10]}")
     print(f"smoke: contents ok (no .onnx weights, no test files) in {folder}")
@@ -154,7 +163,9 @@ def exercise(run: Runner, inputs: dict, out: Path, models: Path, *, first: bool)
             run("--headless", "models", "import", model_id, path, "--trust", "--models-dir", str(models))
     listed = run("--headless", "models", "list", "--models-dir", str(models)).stdout
     check("inswapper_128" in listed, f"models list does not list the swapper:\n{listed}")
-    doctor = json.loads(run("--headless", "doctor", "--json", "--models-dir", str(models)).stdout.splitlines()[-1])
+    doctor = json.loads(
+        run("--headless", "doctor", "--json", "--models-dir", str(models)).stdout.splitlines()[-1]
+    )
     bundle = doctor.get("bundle") or {}
     check(bool(bundle) and doctor["ready"], f"doctor: not frozen or not ready: {doctor}")
     image = out / "swapped.png"
@@ -166,7 +177,9 @@ def exercise(run: Runner, inputs: dict, out: Path, models: Path, *, first: bool)
     check_video(video, inputs["clip_frames"])
     window = run("--smoke-test", "--models-dir", str(models)).stdout
     check(SMOKE_LINE in window, f"the window did not report itself shown: {window!r}")
-    print(f"smoke: {version}, {bundle.get('flavour')} flavour: version, models, doctor, image, video, window ok")
+    print(
+        f"smoke: {version}, {bundle.get('flavour')} flavour: version, models, doctor, image, video, window ok"
+    )
 
 
 def read_only_copy(bundle: Path, into: Path) -> Path:
@@ -194,7 +207,13 @@ def sizes(bundle: Path) -> tuple[int, list[tuple[int, str]]]:
     internal = bundle / "_internal" if (bundle / "_internal").is_dir() else bundle
     parts = []
     for entry in internal.iterdir():
-        files = [entry] if entry.is_file() else [p for p in entry.rglob("*") if p.is_file() and not p.is_symlink()]
+        if entry.is_symlink():  # PyInstaller links a library to its copy in a package folder
+            continue
+        files = (
+            [entry]
+            if entry.is_file()
+            else [p for p in entry.rglob("*") if p.is_file() and not p.is_symlink()]
+        )
         parts.append((sum(p.stat().st_size for p in files), entry.name))
     total = sum(p.stat().st_size for p in bundle.rglob("*") if p.is_file() and not p.is_symlink())
     return total, sorted(parts, reverse=True)[:5]
@@ -243,7 +262,9 @@ def main() -> int:
         copy = read_only_copy(bundle, work / "read-only")
         copied = copy / "facedeck" if copy.is_dir() else copy
         # the same user (whose settings trust the imported models), another copy of the bundle
-        exercise(Runner([str(copied)], bare_env(work / "home"), cwd), inputs, work / "out-ro", models, first=False)
+        exercise(
+            Runner([str(copied)], bare_env(work / "home"), cwd), inputs, work / "out-ro", models, first=False
+        )
         print(f"smoke: a read-only copy in {copy.parent} works too")
     except (SmokeFailure, subprocess.SubprocessError, OSError) as error:
         print(f"smoke: FAILED: {error}", file=sys.stderr)

@@ -33,5 +33,7 @@ def test_smoke_test_shows_the_window_and_quits_without_asking_or_saving(tmp_path
     assert result.returncode == 0, result.stderr[-2000:]
     assert SMOKE_TEST_LINE in result.stdout.splitlines()
     # no consent question was answered and no window settings were written
-    written = [path.name for folder in (config, tmp_path / "xdg") if folder.exists() for path in folder.rglob("*")]
+    written = [
+        path.name for folder in (config, tmp_path / "xdg") if folder.exists() for path in folder.rglob("*")
+    ]
     assert not [name for name in written if name.endswith((".json", ".ini", ".conf"))], written
