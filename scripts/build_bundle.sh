@@ -38,6 +38,8 @@ if [ -z "$work" ]; then
 fi
 mkdir -p "$work" "$out"
 started=$SECONDS
+tree_state() { git -C "$root" status --porcelain --ignored 2>/dev/null || true; }
+before="$(tree_state)"
 
 # A copy of the tree (tracked and untracked files, no build outputs), so pip's in-tree
 # build writes its build/ and egg-info there and not into the checkout.
@@ -68,5 +70,10 @@ if [ "$smoke" = 1 ]; then
     # the stand-in models are built with the source copy's test helpers, in this venv
     "$venv/bin/python" "$src/scripts/smoke_bundle.py" "$bundle" --source "$src" --pip-python "$venv/bin/python" \
         --work "$work/smoke"
+fi
+if [ "$(tree_state)" != "$before" ]; then
+    echo "build_bundle: the build wrote into the source tree:" >&2
+    diff <(echo "$before") <(tree_state) >&2 || true
+    exit 1
 fi
 echo "build_bundle: done after $((SECONDS - started)) s"

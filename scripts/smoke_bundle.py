@@ -118,6 +118,9 @@ def check_contents(folder: Path) -> None:
         and p.suffix in (".py", ".pyc")
     ]
     check(not tests, f"test files in the bundle: {tests[:10]}")
+    internal = folder / "_internal"
+    for resource in ("facedeck/models/manifest.toml", "facedeck/resources/translations/facedeck_zh_CN.qm"):
+        check((internal / resource).is_file(), f"{resource} is not in the bundle")
     print(f"smoke: contents ok (no .onnx weights, no test files) in {folder}")
 
 
@@ -175,11 +178,45 @@ def exercise(run: Runner, inputs: dict, out: Path, models: Path, *, first: bool)
     video = out / "swapped.mp4"
     run(*swap, "-t", inputs["clip"], "-o", str(video))
     check_video(video, inputs["clip_frames"])
+    recording = out / "live.mp4"
+    run("--headless", "live", "-s", inputs["source"], "--camera", inputs["clip"], "--record", str(recording),
+        "--max-frames", "6", "--models-dir", str(models))  # fmt: skip
+    check(recording.is_file() and recording.stat().st_size > 0, f"live wrote no recording {recording}")
+    check_serve(run, models)
     window = run("--smoke-test", "--models-dir", str(models)).stdout
     check(SMOKE_LINE in window, f"the window did not report itself shown: {window!r}")
     print(
         f"smoke: {version}, {bundle.get('flavour')} flavour: version, models, doctor, image, video, window ok"
     )
+
+
+def check_serve(run: Runner, models: Path) -> None:
+    """``serve`` starts, answers its health route, and stops on SIGTERM."""
+    import urllib.request
+
+    args = ["--headless", "serve", "--port", "0", "--json", "--models-dir", str(models)]
+    process = subprocess.Popen(
+        [*run.command, *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=run.env,
+        cwd=run.cwd,
+    )
+    try:
+        assert process.stdout is not None
+        first = process.stdout.readline()
+        check(
+            first.startswith("{"),
+            f"serve printed {first!r}: {process.stderr.read() if process.stderr else ''}",
+        )
+        url = json.loads(first)["url"]
+        with urllib.request.urlopen(f"{url}/v2/smoke/health", timeout=30) as answer:
+            health = json.loads(answer.read())
+        check("jobs" in health or "workers" in health, f"serve's health answer: {health}")
+    finally:
+        process.terminate()
+        process.communicate(timeout=60)
 
 
 def read_only_copy(bundle: Path, into: Path) -> Path:
