@@ -186,7 +186,8 @@ def exercise(run: Runner, inputs: dict, out: Path, models: Path, *, first: bool)
     window = run("--smoke-test", "--models-dir", str(models)).stdout
     check(SMOKE_LINE in window, f"the window did not report itself shown: {window!r}")
     print(
-        f"smoke: {version}, {bundle.get('flavour')} flavour: version, models, doctor, image, video, window ok"
+        f"smoke: {version}, {bundle.get('flavour')} flavour: version, models, doctor, image, video, live, "
+        "serve, window ok"
     )
 
 
@@ -206,10 +207,8 @@ def check_serve(run: Runner, models: Path) -> None:
     try:
         assert process.stdout is not None
         first = process.stdout.readline()
-        check(
-            first.startswith("{"),
-            f"serve printed {first!r}: {process.stderr.read() if process.stderr else ''}",
-        )
+        if not first.startswith("{"):  # stderr is read only then: reading it waits for the end
+            raise SmokeFailure(f"serve printed {first!r}: {process.stderr.read() if process.stderr else ''}")
         url = json.loads(first)["url"]
         with urllib.request.urlopen(f"{url}/v2/smoke/health", timeout=30) as answer:
             health = json.loads(answer.read())
