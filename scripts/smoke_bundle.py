@@ -219,6 +219,7 @@ def check_serve(run: Runner, models: Path) -> None:
 
 
 def read_only_copy(bundle: Path, into: Path) -> Path:
+    into.mkdir(parents=True, exist_ok=True)
     copy = into / bundle.name
     if bundle.is_dir():
         shutil.copytree(bundle, copy, symlinks=True)
