@@ -4,7 +4,8 @@
 #   scripts/build_bundle.sh                  # CPU, one folder, smoke-tested
 #   scripts/build_bundle.sh --flavour gpu    # NVIDIA: onnxruntime-gpu with its CUDA/cuDNN wheels
 #   scripts/build_bundle.sh --onefile        # one self-extracting file
-#   options: --out DIR (where the bundle goes; default ./dist-bundle under the current folder),
+#   options: --out DIR (where the bundle goes, outside the source tree; default facedeck-dist
+#            next to the checkout),
 #            --work DIR (venv, build folder, smoke files; default a temporary folder),
 #            --no-smoke
 #
@@ -17,7 +18,7 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 flavour=cpu
 onefile=()
-out="$PWD/dist-bundle"
+out="$(dirname "$root")/facedeck-dist"
 work=""
 smoke=1
 while [ $# -gt 0 ]; do
@@ -27,14 +28,16 @@ while [ $# -gt 0 ]; do
         --out) out="$2"; shift 2 ;;
         --work) work="$2"; shift 2 ;;
         --no-smoke) smoke=0; shift ;;
-        -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
         *) echo "build_bundle.sh: unknown option $1" >&2; exit 2 ;;
     esac
 done
 case "$flavour" in cpu|gpu) ;; *) echo "build_bundle.sh: --flavour is cpu or gpu" >&2; exit 2 ;; esac
 case "$out" in "$root"|"$root"/*) echo "build_bundle.sh: --out must be outside the source tree" >&2; exit 2 ;; esac
 if [ -z "$work" ]; then
+    # a temporary one goes when the script ends (a given --work stays, venv and all, for reuse)
     work="$(mktemp -d -t facedeck-bundle-XXXXXX)"
+    trap 'chmod -R u+w "$work" 2>/dev/null; rm -rf "$work"' EXIT
 fi
 mkdir -p "$work" "$out"
 started=$SECONDS
