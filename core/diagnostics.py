@@ -20,6 +20,7 @@ from .media.video_support import VideoSupport, describe_video_support
 from .models import files as model_files
 from .models.files import Role
 from .models.store import ModelStatus, ModelStore
+from .runtime.frozen import BundleInfo, describe_bundle
 from .runtime.report import describe_runtime
 from .version import software_label
 
@@ -67,6 +68,7 @@ class Diagnostics:
     problems: tuple[str, ...]
     video: VideoSupport
     missing_roles: tuple[str, ...]
+    bundle: BundleInfo | None = None  # None: a Python install, not the PyInstaller bundle
 
     @property
     def ok(self) -> bool:
@@ -91,6 +93,7 @@ class Diagnostics:
             "video": self.video.to_dict(),
             "missing_roles": list(self.missing_roles),
             "ready": self.ready,
+            "bundle": self.bundle.to_dict() if self.bundle else None,
         }
 
 
@@ -129,4 +132,5 @@ def collect_diagnostics(
         ),
         video=video_support,
         missing_roles=tuple(role.value for role in REQUIRED_ROLES if role.value not in usable_roles),
+        bundle=describe_bundle(),
     )

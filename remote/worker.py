@@ -58,6 +58,7 @@ from types import ModuleType
 from typing import Any
 
 from ..core.errors import FaceDeckError, UsageError
+from ..core.runtime.frozen import bundle_dir
 from . import answers
 from .handler import ProgressSink, RemoteHandler
 from .redact import redact_queries
@@ -150,6 +151,12 @@ def import_sdk() -> ModuleType:
     try:
         import runpod.serverless
     except ModuleNotFoundError as error:
+        if (error.name or "").split(".")[0] == "runpod" and bundle_dir() is not None:
+            # nothing can be pip-installed into a bundle: say where the worker does exist
+            raise WorkerUnavailableError(
+                "the RunPod worker is not part of the FaceDeck bundle: it runs from the Docker image "
+                f"(Dockerfile) or a Python install with the worker extra ({INSTALL_HINT})"
+            ) from None
         if (error.name or "").split(".")[0] == "runpod":
             raise WorkerUnavailableError(
                 f"the worker needs the RunPod SDK (the worker extra), not installed here: {INSTALL_HINT}"

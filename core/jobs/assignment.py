@@ -6,8 +6,6 @@ from ..errors import FieldProblem, InvalidJobError
 from ..faces.identities import Photo, face_embedding, identity_from_photos
 from ..faces.selection import Mapping, SelectionMode
 from ..faces.session import SwapOptions, SwapSession
-from ..media.seek import frame_at
-from ..media.video_reader import VideoReader
 from ..models.library import ModelLibrary
 from .inputs import JobInputs
 from .spec import FaceAssignment, FaceRef
@@ -59,6 +57,10 @@ def video_frame(ref: FaceRef, inputs: JobInputs, where: str) -> Photo:
     """
     assert ref.time is not None
     label = ref.media.label
+    # PyAV only for a reference taken from a video: an image swap never loads it
+    from ..media.seek import frame_at
+    from ..media.video_reader import VideoReader
+
     with VideoReader(inputs.local_path(ref.media)) as reader:
         duration = reader.info.duration
         if duration is not None and ref.time >= duration:

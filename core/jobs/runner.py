@@ -10,7 +10,6 @@ from .image import run_image
 from .inputs import JobInputs
 from .result import JobResult
 from .spec import JobKind, SwapJob
-from .video import run_video
 
 
 def _ignore(_event: JobEvent) -> None:
@@ -41,5 +40,8 @@ def run_job(
     stop = cancel or threading.Event()
     with JobInputs() as inputs:
         if job.kind is JobKind.VIDEO:
+            # imported here: the video path loads PyAV, which an image swap does without
+            from .video import run_video
+
             return run_video(library, job, inputs, emit, stop)
         return run_image(library, job, inputs, emit, stop)

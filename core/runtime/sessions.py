@@ -13,6 +13,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING
 
 from ..errors import ModelLoadError
+from .frozen import cuda_library_dir
 from .install import import_onnxruntime, one_line
 from .providers import CPU_PROVIDER, PROVIDER_NAMES, ProviderSelection, providers_from_module, short_name
 
@@ -134,7 +135,8 @@ def _preload_cuda_dlls(ort: ModuleType) -> None:
     """Call ``onnxruntime.preload_dlls()`` once per process (a no-op where it is missing).
 
     It loads the CUDA and cuDNN libraries that the ``onnxruntime-gpu[cuda,cudnn]`` wheels
-    ship. It reports problems with print(); that output is captured and logged instead.
+    ship; in the NVIDIA bundle it is pointed at the bundle's own copy of them (frozen.py).
+    It reports problems with print(); that output is captured and logged instead.
     A failure is logged, not raised: onnxruntime then falls back to CPU and
     :func:`create_session` reports what it actually uses.
     """
@@ -148,9 +150,13 @@ def _preload_cuda_dlls(ort: ModuleType) -> None:
             logger.debug("onnxruntime %s has no preload_dlls()", getattr(ort, "__version__", "?"))
             return
         captured = io.StringIO()
+        bundled = cuda_library_dir()
         try:
             with contextlib.redirect_stdout(captured):
-                preload()
+                if bundled is not None:
+                    preload(directory=str(bundled))
+                else:
+                    preload()
         except (OSError, RuntimeError, ValueError) as error:
             logger.warning("onnxruntime.preload_dlls() failed: %s", one_line(str(error)))
         else:

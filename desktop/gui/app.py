@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from PySide6.QtCore import QCoreApplication, QEvent
+from PySide6.QtCore import QCoreApplication, QEvent, QTimer
 from PySide6.QtWidgets import QApplication
 
 from ...core.errors import FaceDeckError
@@ -34,6 +34,8 @@ def parse_window_arguments(argv: Sequence[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="facedeck", add_help=False)
     parser.add_argument("--models-dir")
     parser.add_argument("--provider", default=None)
+    # the bundle's smoke test (scripts/smoke_bundle.py): open, show, say so on stdout, quit
+    parser.add_argument("--smoke-test", action="store_true")
     # Qt's own arguments (-platform, -style) stay for QApplication
     args, _ = parser.parse_known_args(list(argv))
     return args
@@ -85,6 +87,29 @@ def show_uncaught_errors(window: MainWindow) -> None:
     sys.excepthook = hook
 
 
+SMOKE_TEST_LINE = "facedeck: smoke test: window shown"
+
+
+def _smoke_test(app: QApplication, window: MainWindow) -> int:
+    """Run the event loop until the window is on screen, say so, and quit.
+
+    No consent question (nothing can be swapped before the window closes itself) and no
+    settings saved: a smoke test leaves the user's settings as they were.
+    """
+
+    def shown() -> None:
+        handle = window.windowHandle()
+        if handle is None or not handle.isExposed():
+            QTimer.singleShot(10, shown)
+            return
+        print(SMOKE_TEST_LINE, flush=True)
+        window.close()
+        app.quit()
+
+    QTimer.singleShot(0, shown)
+    return int(app.exec())
+
+
 def run(argv: Sequence[str]) -> int:
     # the file handler is on for the whole session, start-up included, and gone when it ends
     with logging_to_file() as log_path:
@@ -109,6 +134,8 @@ def _run(argv: Sequence[str], log_path: Path | None) -> int:
     show_uncaught_errors(window)
     try:
         window.show()
+        if args.smoke_test:
+            return _smoke_test(app, window)
         if not _consented(window):
             window.close()
             return 0

@@ -46,6 +46,7 @@ def doctor_json(report: Diagnostics, reasons: list[str]) -> dict:
         "missing_roles": list(report.missing_roles),
         "ready": report.ready,
         "not_ready_because": reasons,
+        "bundle": report.bundle.to_dict() if report.bundle else None,
     }
 
 
@@ -74,6 +75,13 @@ def print_report(report: Diagnostics, reasons: list[str]) -> None:
     say(f"FaceDeck      {report.facedeck}")
     say(f"Python        {report.python_version} ({report.python_executable})")
     say(f"Platform      {report.platform}")
+    bundle = report.bundle
+    if bundle is None:
+        say("Bundle        no (a Python install)")
+    else:
+        kind = "one file" if bundle.onefile else "one folder"
+        say(f"Bundle        frozen: PyInstaller, {kind}, {bundle.flavour} flavour, in {bundle.folder}")
+        say(f"  holds       {', '.join(bundle.parts) or 'none of its usual parts'}; no model weights")
     distribution = runtime.get("distribution") or "not installed"
     say(f"onnxruntime   {distribution} {runtime.get('version') or ''}".rstrip())
     say(f"Providers     {', '.join(runtime.get('available_providers') or []) or 'none'}")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 HEAVY = ("numpy", "cv2", "onnx", "onnxruntime", "av", "requests", "PySide6", "runpod")
@@ -75,3 +76,27 @@ def test_only_the_command_that_runs_is_imported(args, command_module):
     commands = {"facedeck.desktop.headless." + name for name in ("swap", "doctor", "models_cmd", "live_cmd")}
     expected = {f"facedeck.desktop.headless.{command_module}"} if command_module else set()
     assert names & commands == expected
+
+
+def test_an_image_swap_imports_neither_pyav_nor_qt_nor_runpod(tmp_path):
+    # the bundle's start-up rule (issue 13): a command loads only what it needs; an image
+    # swap needs onnxruntime and OpenCV, not PyAV (videos), Qt (the window) or the RunPod SDK
+    import cv2
+
+    from tests.support.models.drawing import KEY_COLORS, draw_square_face
+    from tests.support.models.model_set import build_model_set
+
+    models = build_model_set(tmp_path / "models", swapper_mode="latent_color")
+    photos = []
+    for name, color in (("source.png", KEY_COLORS[3]), ("target.png", KEY_COLORS[2])):
+        image = draw_square_face(np.full((240, 320, 3), 128, np.uint8), color, 60, 40, 120)
+        assert cv2.imwrite(str(tmp_path / name), image)
+        photos.append(str(tmp_path / name))
+    output = tmp_path / "out.png"
+    names = imported_modules(
+        "--headless", "swap", "-s", photos[0], "-t", photos[1], "-o", str(output),
+        "--models-dir", str(models.directory),
+    )  # fmt: skip
+    assert output.is_file()  # the swap ran: the import list is that of a real swap
+    assert {"onnxruntime", "cv2"} <= names
+    assert names.isdisjoint({"av", "PySide6", "runpod"})

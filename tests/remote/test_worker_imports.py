@@ -124,3 +124,20 @@ def test_missing_worker_extra_is_one_line_naming_the_extra():
         "facedeck: error: the worker needs the RunPod SDK (the worker extra), not installed here: "
         'pip install "facedeck[worker]"'
     ]
+
+
+def test_in_the_bundle_the_missing_worker_points_at_the_docker_image(tmp_path):
+    # nothing can be pip-installed into a PyInstaller bundle (sys.frozen, sys._MEIPASS)
+    result = python(
+        f"""
+        import sys
+        sys.frozen, sys._MEIPASS = True, {str(tmp_path)!r}
+        from facedeck.desktop.cli import main
+        sys.exit(main(["--headless", "worker"]))
+        """,
+        block_runpod=True,
+    )
+    assert result.returncode == 5, result.stdout + result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "not part of the FaceDeck bundle" in lines[0], lines
+    assert "Docker image" in lines[0]
