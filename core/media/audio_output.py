@@ -76,7 +76,7 @@ class AudioOutput:
             else:
                 route.source = packet.stream  # the reader's stream decodes it (and is flushed at the end)
                 for audio_frame in packet.stream.decode(packet):
-                    self._mux(route, route.out.encode(audio_frame))
+                    self._mux(route, route.out.encode(_counted_in_samples(audio_frame)))
         except av.error.InvalidDataError as error:
             logger.warning("%s: skipped a corrupt audio packet (%s)", self._path, av_message(error))
         except av.error.FFmpegError as error:
@@ -103,8 +103,22 @@ class AudioOutput:
         for route in self._routes.values():
             if route.transcode:
                 for audio_frame in route.source.decode(None) if route.source is not None else []:
-                    self._mux(route, route.out.encode(audio_frame))
+                    self._mux(route, route.out.encode(_counted_in_samples(audio_frame)))
                 self._mux(route, route.out.encode(None))
+
+
+def _counted_in_samples(frame: Any) -> Any:
+    """``frame`` with its timestamp in samples (time base 1/rate).
+
+    A coarse input time base (AVI's MP3: 3/125 s, one tick per packet) survives decoding;
+    the encoder then cuts its own frame size (1024 samples for AAC) out of those 1152-sample
+    frames and gives several of them the same timestamp, which the muxer refuses ("Invalid
+    argument"). Counted in samples, every chunk has its own.
+    """
+    if frame.pts is not None and frame.time_base is not None and frame.rate:
+        frame.pts = round(frame.pts * frame.time_base * frame.rate)
+        frame.time_base = Fraction(1, frame.rate)
+    return frame
 
 
 @dataclass

@@ -37,6 +37,28 @@ def test_audio_is_transcoded_when_the_container_needs_it(clips: dict[str, Path],
         assert float(first.pts * first.time_base) == pytest.approx(0.0, abs=0.03)
 
 
+def test_mp3_in_avi_is_transcoded_into_mp4(tmp_path: Path) -> None:
+    """Old camera files: MP3 in AVI counts time in packets (3/125 s), which the AAC encoder's
+    1024-sample frames cannot be stamped in; the output failed with "Invalid argument"."""
+    from tests.support.media_fixtures import make_clip
+
+    source = make_clip(
+        tmp_path / "old.avi",
+        frames=24,
+        size=(160, 120),
+        fps=24,
+        codec="mpeg4",
+        audio_codec="libmp3lame",
+        crf=None,
+    )
+    output = tmp_path / "old.mp4"
+    transcode(source, output, EncoderSettings(quality=60, preset="ultrafast"))
+    [(codec, seconds)] = audio_info(output)
+    assert codec == "aac"
+    assert seconds == pytest.approx(audio_info(source)[0][1], abs=0.05)
+    assert len(decode_frames(output)) == 24
+
+
 def test_every_audio_stream_is_kept(clips: dict[str, Path], tmp_path: Path) -> None:
     output = tmp_path / "two.mp4"
     transcode(clips["two_audio"], output, EncoderSettings(quality=60, preset="ultrafast"))
