@@ -11,7 +11,6 @@ that can refuse the job runs here, before anything is uploaded or sent.
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
 import threading
 from dataclasses import dataclass
@@ -53,10 +52,10 @@ class NeedsStorageError(FaceDeckError):
 
 @dataclass(frozen=True)
 class Outgoing:
-    """The wire input, its JSON size, and whether it goes to ``/runsync``."""
+    """The wire input, and whether it goes to ``/runsync`` (the client measures the body
+    it sends against the endpoint's limit)."""
 
     input: dict[str, Any]
-    body_size: int
     sync: bool
 
 
@@ -81,15 +80,16 @@ def prepare(
     video = job.kind is JobKind.VIDEO
     sync = not video
     limit = (RUNSYNC_BODY_LIMIT if sync else RUN_BODY_LIMIT) - _ENVELOPE_MARGIN
-    files = sorted({ref.path for _, ref in job.media() if ref.path is not None}, key=_size, reverse=True)
+    sizes = {ref.path: Path(ref.path).stat().st_size for _, ref in job.media() if ref.path is not None}
+    files = sorted(sizes, key=sizes.__getitem__, reverse=True)
     staged = [job.target.path] if video and job.target.path is not None else []
-    inline_total = sum(inline_size(_size(path)) for path in files if path not in staged)
+    inline_total = sum(inline_size(sizes[path]) for path in files if path not in staged)
     for path in files:
         if inline_total <= limit:
             break
         if path not in staged:
             staged.append(path)
-            inline_total -= inline_size(_size(path))
+            inline_total -= inline_size(sizes[path])
     if staging is None and (staged or video):
         raise NeedsStorageError(_storage_reason(job, staged, limit))
     urls: dict[str, str] = {}
@@ -102,12 +102,7 @@ def prepare(
     if staging is not None:
         upload_url, headers = staging.result_slot(result_name, CONTENT_TYPES.get(fmt))
         payload["result"] = {"upload_url": upload_url, "upload_headers": headers}
-    body_size = len(json.dumps({"input": payload}, separators=(",", ":")))
-    return Outgoing(input=payload, body_size=body_size, sync=sync)
-
-
-def _size(path: str) -> int:
-    return Path(path).stat().st_size
+    return Outgoing(input=payload, sync=sync)
 
 
 def _storage_reason(job: SwapJob, staged: list[str], limit: int) -> str:

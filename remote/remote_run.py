@@ -131,7 +131,6 @@ class RemoteRunner:
         outgoing = prepare(job, staging=staging, result_name=result_name, cancel=stop)
         if stop.is_set():
             raise JobCancelled("cancelled before the job was sent; nothing ran")
-        self.client.check_body(outgoing.body_size, sync=outgoing.sync)
         emit(Progress("queue", 0, None))
         policy = {"executionTimeout": int(execution_timeout(seconds) * 1000)}
 
@@ -226,8 +225,8 @@ def progress_event(update: Mapping[str, Any]) -> Progress | None:
 def result_of(answer: Mapping[str, Any], job: SwapJob, seconds: float) -> JobResult:
     """The JobResult a local run would have given, from the worker's answer."""
     output = answer.get("output") or {}
-    timings = answer.get("timings") if isinstance(answer.get("timings"), dict) else {}
-    warnings = answer.get("warnings") if isinstance(answer.get("warnings"), list) else []
+    timings = answer.get("timings")
+    warnings = answer.get("warnings")
     return JobResult(
         kind=job.kind.value,
         output_format=str(output.get("format", job.output.resolved_format(job.kind))),
@@ -241,6 +240,8 @@ def result_of(answer: Mapping[str, Any], job: SwapJob, seconds: float) -> JobRes
             answer.get("frames_with_swaps") if isinstance(answer.get("frames_with_swaps"), int) else None
         ),
         encoder=answer.get("encoder") if isinstance(answer.get("encoder"), str) else None,
-        timings={f"remote_{key}": float(value) for key, value in (timings or {}).items()},
-        warnings=[str(item) for item in warnings or []],
+        timings={f"remote_{key}": float(value) for key, value in timings.items()}
+        if isinstance(timings, dict)
+        else {},
+        warnings=[str(item) for item in warnings] if isinstance(warnings, list) else [],
     )

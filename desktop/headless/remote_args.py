@@ -38,14 +38,11 @@ remote runs (--remote):
   (FACEDECK_S3_KEEP=1 keeps it). A remote failure exits 7."""
 
 
-def _segments(text: str) -> int:
-    convert = checked_number(
-        int,
-        lambda value: (
-            None if 1 <= value <= MAX_SEGMENTS else f"{value} is out of range (1 to {MAX_SEGMENTS})"
-        ),
-    )
-    return int(convert(text))
+_segments = checked_number(
+    int,
+    lambda value: None if 1 <= value <= MAX_SEGMENTS else f"{value} is out of range (1 to {MAX_SEGMENTS})",
+    "segments",
+)
 
 
 def add_remote_options(parser: argparse.ArgumentParser, *, segments: bool) -> None:

@@ -73,9 +73,9 @@ class ProgressReporter:
         text = REMOTE_STAGES.get(stage)
         if text is None:
             return
-        if as_json := self.as_json:
+        if self.as_json:
             emit_json("stage", target=self.target, stage=stage)
-        if not as_json and not (stage == "frames" and self.bar is not None):
+        elif not (stage == "frames" and self.bar is not None):  # the bar itself says so
             print(f"{self.label}: {text}", file=sys.stderr, flush=True)
 
     def close(self) -> None:
