@@ -143,6 +143,20 @@ class ServerProcess:
         return self.process.returncode
 
 
+def standin_server(
+    models_dir: Path, log: Path, token: str, *extra: str, endpoint: str = "test-endpoint"
+) -> ServerProcess:
+    """The server most remote tests talk to: the stand-in models on the CPU, a token,
+    ``extra`` options (``--engines 4``, ...)."""
+    return ServerProcess(
+        ["--models-dir", str(models_dir), "--provider", "cpu", *extra],
+        log=log,
+        env={"FACEDECK_SERVER_TOKEN": token},
+        token=token,
+        endpoint=endpoint,
+    )
+
+
 class WebhookReceiver:
     """A loopback HTTP server that records the JSON bodies POSTed to it; a context manager."""
 

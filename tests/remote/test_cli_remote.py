@@ -19,12 +19,11 @@ import pytest
 
 from facedeck.core.media.marking import is_marked_synthetic
 from facedeck.desktop.cli import main
-from tests.remote.server_support import ServerProcess
+from tests.remote.server_support import standin_server
 from tests.support.media_fixtures import audio_info, decode_frames, frame_times, make_clip
-from tests.support.models.drawing import KEY_COLORS, draw_square_face
+from tests.support.models.drawing import drifting_face
 from tests.support.s3_server import ACCESS_KEY, REGION, SECRET_KEY
 
-BLUE, GREEN, RED, YELLOW, MAGENTA, CYAN = KEY_COLORS
 TOKEN = "srv-tok-7d41c9e2a0b84f6c93d1"  # long enough that finding it in output is no accident
 SECONDS = 20
 FPS = 24
@@ -33,12 +32,7 @@ FPS = 24
 @pytest.fixture(scope="module")
 def server(remote_models, tmp_path_factory):
     root = tmp_path_factory.mktemp("cli-remote-server")
-    process = ServerProcess(
-        ["--models-dir", str(remote_models.directory), "--provider", "cpu", "--engines", "4"],
-        log=root / "server.log",
-        env={"FACEDECK_SERVER_TOKEN": TOKEN},
-        token=TOKEN,
-    )
+    process = standin_server(remote_models.directory, root / "server.log", TOKEN, "--engines", "4")
     yield process
     process.stop()
 
@@ -66,13 +60,6 @@ def storage_env(token_env, monkeypatch, s3_server):
     return prefix
 
 
-def keyframed_face(index: int, image: np.ndarray) -> None:
-    """A face drifting smoothly: each part's tracker starts fresh (detection on its first
-    frame), so a face that jumped would be placed differently there than by one long run."""
-    image[...] = 128
-    draw_square_face(image, RED, int(40 + 30 * np.sin(index / 25)), 20, 48)
-
-
 @pytest.fixture(scope="module")
 def long_clip(tmp_path_factory):
     """20 s, a keyframe every 2 s (as phones write them), a moving face, AAC audio."""
@@ -84,7 +71,7 @@ def long_clip(tmp_path_factory):
         fps=FPS,
         gop=2 * FPS,
         crf=None,
-        draw=keyframed_face,
+        draw=drifting_face,
     )
 
 

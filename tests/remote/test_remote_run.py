@@ -28,13 +28,12 @@ from facedeck.remote.outgoing import NeedsStorageError
 from facedeck.remote.remote_run import RemoteRunner
 from facedeck.remote.staging import StorageSettings
 from tests.remote.client.fakes import FAST, runpod_endpoint
-from tests.remote.server_support import ServerProcess
+from tests.remote.server_support import standin_server
 from tests.support.fake_endpoint import FakeEndpoint, Reply
 from tests.support.media_fixtures import frame_times, make_clip
-from tests.support.models.drawing import KEY_COLORS, draw_square_face
+from tests.support.models.drawing import drifting_face
 from tests.support.s3_server import ACCESS_KEY, REGION, SECRET_KEY
 
-BLUE, GREEN, RED, YELLOW, MAGENTA, CYAN = KEY_COLORS
 TOKEN = "run-tok-0e6f3b9a4d2c4871a5f8"
 FPS = 24
 
@@ -61,19 +60,9 @@ def storage(s3_server) -> StorageSettings:
 @pytest.fixture(scope="module")
 def server(remote_models, tmp_path_factory):
     root = tmp_path_factory.mktemp("run-server")
-    process = ServerProcess(
-        ["--models-dir", str(remote_models.directory), "--provider", "cpu", "--engines", "2"],
-        log=root / "server.log",
-        env={"FACEDECK_SERVER_TOKEN": TOKEN},
-        token=TOKEN,
-    )
+    process = standin_server(remote_models.directory, root / "server.log", TOKEN, "--engines", "2")
     yield process
     process.stop()
-
-
-def drifting_face(index: int, image: np.ndarray) -> None:
-    image[...] = 128
-    draw_square_face(image, RED, int(40 + 30 * np.sin(index / 25)), 20, 48)
 
 
 @pytest.fixture(scope="module")

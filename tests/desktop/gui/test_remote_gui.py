@@ -31,7 +31,7 @@ from facedeck.desktop.secret_store import (
 )
 from tests.desktop.gui.test_main_window import WAIT_MS, load
 from tests.desktop.gui.test_window_jobs import start
-from tests.remote.server_support import ServerProcess
+from tests.remote.server_support import standin_server
 from tests.support.keyrings import MemoryKeyring, installed
 from tests.support.s3_server import ACCESS_KEY, REGION, SECRET_KEY, S3Server
 
@@ -51,13 +51,8 @@ def keys(monkeypatch):
 @pytest.fixture(scope="module")
 def server(gui_workspace, tmp_path_factory):
     root = tmp_path_factory.mktemp("gui-server")
-    process = ServerProcess(
-        ["--models-dir", str(gui_workspace["models"]), "--provider", "cpu"],
-        log=root / "server.log",
-        env={"FACEDECK_SERVER_TOKEN": TOKEN},
-        token=TOKEN,
-        endpoint="facedeck",  # the id the window's client uses for a server
-    )
+    # endpoint: the id the window's client uses for a server
+    process = standin_server(gui_workspace["models"], root / "server.log", TOKEN, endpoint="facedeck")
     yield process
     process.stop()
 

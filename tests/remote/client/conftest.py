@@ -14,7 +14,7 @@ import pytest
 
 from facedeck.remote.client import RemoteClient
 from tests.remote.client.fakes import FAST, runpod_endpoint
-from tests.remote.server_support import ServerProcess
+from tests.remote.server_support import ServerProcess, standin_server
 from tests.support.fake_endpoint import FakeEndpoint
 
 SERVER_TOKEN = "srv-8c41e2f09a7d4b3e95c6a0d1f2b7e486"
@@ -35,12 +35,6 @@ def client(fake: FakeEndpoint) -> Iterator[RemoteClient]:
 @pytest.fixture(scope="package")
 def server(remote_models, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     root = tmp_path_factory.mktemp("client-server")
-    process = ServerProcess(
-        ["--models-dir", str(remote_models.directory), "--provider", "cpu"],
-        log=root / "server.log",
-        env={"FACEDECK_SERVER_TOKEN": SERVER_TOKEN},
-        token=SERVER_TOKEN,
-        endpoint="facedeck",
-    )
+    process = standin_server(remote_models.directory, root / "server.log", SERVER_TOKEN, endpoint="facedeck")
     yield process
     process.stop()

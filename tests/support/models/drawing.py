@@ -34,3 +34,12 @@ def draw_square_face(image_bgr: np.ndarray, color: Sequence[int], x0: int, y0: i
     """
     image_bgr[y0 : y0 + side, x0 : x0 + side] = np.asarray(color, dtype=image_bgr.dtype)
     return image_bgr
+
+
+def drifting_face(index: int, image_bgr: np.ndarray) -> None:
+    """Frame ``index`` of a clip with one red face drifting smoothly on grey (a ``make_clip``
+    draw function). Smooth on purpose: a video cut into parts restarts face tracking at each
+    part's first frame, and a face that jumped there would be placed differently than in
+    one long run."""
+    image_bgr[...] = 128
+    draw_square_face(image_bgr, KEY_COLORS[2], int(40 + 30 * np.sin(index / 25)), 20, 48)
